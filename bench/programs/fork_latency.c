@@ -1,0 +1,75 @@
+/* fork_latency.c: fork cost with a live heap. Builds 100 MiB (x SCALE) of
+ * live blocks of 4-64 KiB, each stamped, then forks 20 times; each child
+ * checks a few stamps, allocates and frees, writes a block and exits. Figure:
+ * median milliseconds from fork() to the child reaped (under vmmalloc this
+ * includes the VMMALLOC_FORK mode's work). A child that finds a bad stamp or
+ * dies makes the program exit 3.
+ */
+#include "bench.h"
+#include <sys/wait.h>
+
+#define FORKS 20
+
+static int cmp_double(const void *x, const void *y)
+{
+	double a = *(const double *)x, b = *(const double *)y;
+	return (a > b) - (a < b);
+}
+
+int main(int argc, char **argv)
+{
+	struct bench_args a = bench_parse(argc, argv, 1);
+	size_t live = (size_t)bench_scaled(100.0 * 1024 * 1024, a.scale, 1 << 20);
+	size_t cap = live / 4096 + 1, n = 0, bytes = 0;
+	uint64_t seed = 42;
+	char **blk = bench_xmalloc(cap * sizeof(*blk));
+	size_t *len = bench_xmalloc(cap * sizeof(*len));
+	double ms[FORKS];
+	int bad = 0;
+
+	while (bytes < live && n < cap) {
+		size_t sz = bench_range(&seed, 4096, 65536);
+		blk[n] = bench_xmalloc(sz);
+		memset(blk[n], (int)(n & 0x7f), sz);
+		len[n] = sz;
+		bytes += sz;
+		n++;
+	}
+	for (int f = 0; f < FORKS; f++) {
+		double t0 = bench_now();
+		pid_t pid = fork();
+		if (pid < 0)
+			bench_die("fork");
+		if (pid == 0) {
+			for (size_t i = 0; i < n; i += n / 16 + 1)
+				if (blk[i][len[i] - 1] != (char)(i & 0x7f))
+					_exit(3);
+			void *p = malloc(100);
+			if (p == NULL)
+				_exit(4);
+			free(p);
+			blk[0][0] = 0x55;
+			_exit(0);
+		}
+		int st;
+		if (waitpid(pid, &st, 0) != pid)
+			bench_die("waitpid");
+		ms[f] = (bench_now() - t0) * 1e3;
+		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+			fprintf(stderr, "fork_latency: child %d status 0x%x\n",
+				f, st);
+			bad = 1;
+		}
+	}
+	for (size_t i = 0; i < n; i += n / 16 + 1)
+		if (blk[i][len[i] - 1] != (char)(i & 0x7f) || blk[0][0] == 0x55)
+			bad = 1;
+	fprintf(stderr, "# fork first_ms=%.3f\n", ms[0]);
+	qsort(ms, FORKS, sizeof(ms[0]), cmp_double);
+	bench_figure("ms/fork", ms[FORKS / 2]);
+	for (size_t i = 0; i < n; i++)
+		free(blk[i]);
+	free(blk);
+	free(len);
+	return bad ? 3 : 0;
+}
