@@ -1,0 +1,61 @@
+# jemalloc.cmake -- a private, symbol-renamed copy of Debian's jemalloc.
+#
+# Takes libjemalloc_pic.a (package libjemalloc-dev, 5.3.x), drops its C++
+# member, and renames every public name (and its pthread_atfork and
+# pthread_key_create references) to a vmm_je_ prefix.  The result is linked
+# into libvmmalloc.so.1 and hidden with --exclude-libs, so the library needs
+# only libc and exports only its own 11 names.
+
+find_file(VMM_JEMALLOC_PIC libjemalloc_pic.a
+  PATHS /usr/lib/${CMAKE_LIBRARY_ARCHITECTURE} /usr/lib64 /usr/lib
+  NO_DEFAULT_PATH)
+find_path(VMM_JEMALLOC_INCLUDE jemalloc/jemalloc.h)
+if(NOT VMM_JEMALLOC_PIC OR NOT VMM_JEMALLOC_INCLUDE)
+  message(FATAL_ERROR
+    "vmmalloc needs jemalloc 5.3's position-independent archive "
+    "(libjemalloc_pic.a) and header: apt-get install libjemalloc-dev")
+endif()
+
+file(STRINGS "${VMM_JEMALLOC_PIC}" _je_version LIMIT_COUNT 1
+  REGEX "^[0-9]+\\.[0-9]+\\.[0-9]+-[0-9]+-g[0-9a-f]+$")
+file(STRINGS "${VMM_JEMALLOC_INCLUDE}/jemalloc/jemalloc.h" _je_hdr
+  REGEX "#define JEMALLOC_VERSION \"")
+if(NOT _je_version MATCHES "^5\\.3\\." OR NOT _je_hdr MATCHES "\"5\\.3\\.")
+  message(FATAL_ERROR
+    "vmmalloc is built on jemalloc 5.3.x (its extent hooks and "
+    "experimental.arenas_create_ext); found archive '${_je_version}' at "
+    "${VMM_JEMALLOC_PIC} and header '${_je_hdr}'. Install Debian 12's "
+    "libjemalloc-dev 5.3.0.")
+endif()
+message(STATUS "jemalloc archive: ${VMM_JEMALLOC_PIC} (${_je_version})")
+
+find_program(VMM_OBJCOPY NAMES objcopy REQUIRED)
+find_program(VMM_AR NAMES ar REQUIRED)
+
+set(_je_names malloc free calloc realloc posix_memalign aligned_alloc
+  memalign valloc malloc_usable_size mallocx rallocx xallocx sallocx dallocx
+  sdallocx nallocx mallctl mallctlnametomib mallctlbymib malloc_stats_print
+  malloc_conf malloc_conf_2_conf_harder malloc_message pthread_atfork
+  pthread_key_create)
+set(_je_syms "")
+foreach(n IN LISTS _je_names)
+  string(APPEND _je_syms "${n} vmm_je_${n}\n")
+endforeach()
+set(_je_dir "${CMAKE_BINARY_DIR}/jemalloc")
+file(MAKE_DIRECTORY "${_je_dir}")
+file(WRITE "${_je_dir}/rename.syms" "${_je_syms}")
+
+set(VMM_JEMALLOC_ARCHIVE "${_je_dir}/libvmm_jemalloc.a")
+add_custom_command(OUTPUT "${VMM_JEMALLOC_ARCHIVE}"
+  COMMAND ${CMAKE_COMMAND} -E copy "${VMM_JEMALLOC_PIC}" "${_je_dir}/tmp.a"
+  COMMAND ${VMM_AR} d "${_je_dir}/tmp.a" jemalloc_cpp.pic.o
+  COMMAND ${VMM_OBJCOPY} --redefine-syms=${_je_dir}/rename.syms
+    "${_je_dir}/tmp.a" "${VMM_JEMALLOC_ARCHIVE}"
+  COMMAND ${CMAKE_COMMAND} -E remove "${_je_dir}/tmp.a"
+  DEPENDS "${VMM_JEMALLOC_PIC}" "${CMAKE_CURRENT_LIST_FILE}"
+  COMMENT "Renaming jemalloc's public symbols into a private copy")
+add_custom_target(vmm_jemalloc_archive DEPENDS "${VMM_JEMALLOC_ARCHIVE}")
+add_library(vmm_jemalloc STATIC IMPORTED GLOBAL)
+set_target_properties(vmm_jemalloc PROPERTIES
+  IMPORTED_LOCATION "${VMM_JEMALLOC_ARCHIVE}")
+add_dependencies(vmm_jemalloc vmm_jemalloc_archive)

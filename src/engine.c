@@ -1,0 +1,319 @@
+/*
+ * engine.c -- the private jemalloc: the pool arena, its extent hooks, the
+ * whole-pool reservation, thread binding and jemalloc's thread destructor.
+ * The only file that sees extent hooks.
+ *
+ * NOTES
+ * - jemalloc's own metadata stays in DRAM (experimental.arenas_create_ext
+ *   with metadata_use_hooks=false); the pool holds only user blocks.
+ * - alloc is a bump pointer over the pool.  Extents from separate alloc
+ *   calls never coalesce in jemalloc 5.3, so at start-up the whole pool is
+ *   reserved through as few alloc calls as possible, then freed and purged:
+ *   it ends retained and decommitted.  While that runs, commit/decommit only
+ *   count (nothing is backed), so start-up is O(1) in the pool size.
+ * - commit = fallocate, decommit = punch a hole: freed memory goes back to
+ *   the filesystem and a full filesystem is ENOMEM, never SIGBUS.
+ *   purge_lazy/purge_forced are absent on purpose: MADV_FREE fails on shared
+ *   file mappings and MADV_DONTNEED does not zero them.
+ * - jemalloc's per-thread destructor is deferred to the last destructor
+ *   round: once it has run, later allocations on that thread would silently
+ *   go to arena 0, outside the pool.
+ * - Hooks preserve errno: they run inside free().
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <unistd.h>
+#include <string.h>
+
+#include <jemalloc/jemalloc.h>
+
+#include "je.h"
+#include "vmm.h"
+
+/* jemalloc 5.3's arena_config_t (experimental.arenas_create_ext) */
+struct je_arena_config {
+	extent_hooks_t *extent_hooks;
+	bool metadata_use_hooks;
+};
+
+/* settings the pool relies on, applied after the user's MALLOC_CONF */
+VMM_JE_API const char *vmm_je_malloc_conf_2_conf_harder =
+	"oversize_threshold:0,background_thread:false,percpu_arena:disabled,"
+	"retain:true";
+
+VMM_TLS bool vmm_thread_ready;
+
+static struct {
+	pthread_mutex_t lock; /* the bump pointer */
+	size_t bump;	      /* offset of the first never-handed-out byte */
+	bool reserving;	      /* start-up reservation: count, do not back */
+	ptrdiff_t phantom;    /* bytes "committed" while reserving */
+	unsigned arena;
+	size_t mib_bind[2], mib_bind_len;
+	size_t mib_purge[3], mib_purge_len;
+} eng = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+/* ---- extent hooks ---- */
+
+static void *hook_alloc(extent_hooks_t *h, void *new_addr, size_t size,
+			size_t alignment, bool *zero, bool *commit,
+			unsigned arena_ind)
+{
+	(void)h;
+	(void)arena_ind;
+	int saved = errno;
+	void *ret = NULL;
+	pthread_mutex_lock(&eng.lock);
+	uintptr_t base = (uintptr_t)vmm_pool.base;
+	uintptr_t start = VMM_ALIGN_UP(base + eng.bump, alignment);
+	if (new_addr != NULL && (uintptr_t)new_addr != start)
+		goto out;
+	if (start < base || size > vmm_pool.size ||
+	    start - base > vmm_pool.size - size)
+		goto out;
+	if (*commit) {
+		if (eng.reserving)
+			eng.phantom += (ptrdiff_t)size;
+		else if (vmm_pool_commit(&vmm_pool, (void *)start, size) != 0)
+			goto out;
+	}
+	eng.bump = start + size - base;
+	*zero = true; /* never handed out before: the file reads zeros */
+	ret = (void *)start;
+out:
+	pthread_mutex_unlock(&eng.lock);
+	errno = saved;
+	return ret;
+}
+
+static bool hook_dalloc(extent_hooks_t *h, void *addr, size_t size,
+			bool committed, unsigned arena_ind)
+{
+	(void)h, (void)addr, (void)size, (void)committed, (void)arena_ind;
+	return true; /* opt out: jemalloc retains the range for reuse */
+}
+
+static bool hook_commit(extent_hooks_t *h, void *addr, size_t size,
+			size_t offset, size_t length, unsigned arena_ind)
+{
+	(void)h, (void)size, (void)arena_ind;
+	if (eng.reserving) {
+		eng.phantom += (ptrdiff_t)length;
+		return false;
+	}
+	int saved = errno;
+	int err = vmm_pool_commit(&vmm_pool, (char *)addr + offset, length);
+	errno = saved;
+	return err != 0;
+}
+
+static bool hook_decommit(extent_hooks_t *h, void *addr, size_t size,
+			  size_t offset, size_t length, unsigned arena_ind)
+{
+	(void)h, (void)size, (void)arena_ind;
+	if (eng.reserving) {
+		eng.phantom -= (ptrdiff_t)length;
+		return false;
+	}
+	int saved = errno;
+	int err = vmm_pool_decommit(&vmm_pool, (char *)addr + offset, length);
+	errno = saved;
+	return err != 0;
+}
+
+static bool hook_split(extent_hooks_t *h, void *addr, size_t size,
+		       size_t size_a, size_t size_b, bool committed,
+		       unsigned arena_ind)
+{
+	(void)h, (void)addr, (void)size, (void)size_a, (void)size_b;
+	(void)committed, (void)arena_ind;
+	return false;
+}
+
+static bool hook_merge(extent_hooks_t *h, void *addr_a, size_t size_a,
+		       void *addr_b, size_t size_b, bool committed,
+		       unsigned arena_ind)
+{
+	(void)h, (void)addr_a, (void)size_a, (void)addr_b, (void)size_b;
+	(void)committed, (void)arena_ind;
+	return false;
+}
+
+static extent_hooks_t pool_hooks = {
+	.alloc = hook_alloc,
+	.dalloc = hook_dalloc,
+	.destroy = NULL,
+	.commit = hook_commit,
+	.decommit = hook_decommit,
+	.purge_lazy = NULL,
+	.purge_forced = NULL,
+	.split = hook_split,
+	.merge = hook_merge,
+};
+
+/* ---- jemalloc's thread destructor, deferred to the last round ---- */
+
+static struct {
+	pthread_key_t key;
+	void (*dtor)(void *);
+} je_keys[4];
+static _Atomic unsigned je_nkeys;
+static VMM_TLS unsigned dtor_round;
+
+static void deferred_dtor(void *arg)
+{
+	/* which of jemalloc's keys is this?  re-arm until the last round */
+	unsigned n = atomic_load(&je_nkeys);
+	for (unsigned i = 0; i < n; i++) {
+		if (pthread_getspecific(je_keys[i].key) != NULL)
+			continue; /* glibc clears the key before the call */
+		if (++dtor_round < PTHREAD_DESTRUCTOR_ITERATIONS) {
+			pthread_setspecific(je_keys[i].key, arg);
+			return;
+		}
+		dtor_round = 0;
+		vmm_thread_ready = false; /* a later call binds again */
+		je_keys[i].dtor(arg);
+		return;
+	}
+}
+
+int vmm_je_pthread_key_create(pthread_key_t *key, void (*dtor)(void *))
+{
+	if (dtor == NULL)
+		return pthread_key_create(key, NULL);
+	unsigned i = atomic_load(&je_nkeys);
+	if (i >= VMM_ARRAY_SIZE(je_keys))
+		return pthread_key_create(key, dtor);
+	int ret = pthread_key_create(key, deferred_dtor);
+	if (ret == 0) {
+		je_keys[i].key = *key;
+		je_keys[i].dtor = dtor;
+		atomic_store(&je_nkeys, i + 1);
+	}
+	return ret;
+}
+
+/* ---- the arena ---- */
+
+static bool create_arena(void)
+{
+	size_t len = sizeof(eng.arena);
+	struct je_arena_config cfg = {&pool_hooks, false};
+	if (vmm_je_mallctl("experimental.arenas_create_ext", &eng.arena, &len,
+			   &cfg, sizeof(cfg)) == 0)
+		return true;
+	/* fallback: jemalloc's base metadata then lives in the pool */
+	extent_hooks_t *hooks = &pool_hooks;
+	len = sizeof(eng.arena);
+	return vmm_je_mallctl("arenas.create", &eng.arena, &len, &hooks,
+			      sizeof(hooks)) == 0;
+}
+
+/*
+ * The largest size class whose extent (class + one page of cache-oblivious
+ * padding) fits in `room` bytes; 0 if none.  Large classes come four per
+ * doubling: the class below c is c - 2^(floor(log2(c - 1)) - 2).
+ */
+static size_t largest_fit(size_t room, size_t page)
+{
+	if (room < 5 * page)
+		return 0;
+	size_t usize = vmm_je_nallocx(room - page, 0);
+	while (usize != 0 && usize > room - page) {
+		unsigned lg = 63u - (unsigned)__builtin_clzll(usize - 1);
+		size_t delta = (size_t)1 << (lg >= 2 ? lg - 2 : 0);
+		if (usize <= delta + 4 * page)
+			return 0;
+		usize = vmm_je_nallocx(usize - delta, 0);
+	}
+	return usize;
+}
+
+/*
+ * Hands the whole pool to the arena through a few large extents, then
+ * frees and purges them so they end retained and decommitted.
+ */
+static bool reserve_pool(void)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	int flags = MALLOCX_ARENA(eng.arena) | MALLOCX_TCACHE_NONE;
+	void *held[64];
+	size_t nheld = 0;
+
+	eng.reserving = true;
+	while (nheld < VMM_ARRAY_SIZE(held)) {
+		size_t room = vmm_pool.size - eng.bump;
+		size_t usize = largest_fit(room, page);
+		if (usize == 0)
+			break;
+		void *p = vmm_je_mallocx(usize, flags);
+		if (p == NULL)
+			break;
+		held[nheld++] = p;
+	}
+	for (size_t i = 0; i < nheld; i++)
+		vmm_je_dallocx(held[i], flags);
+	int ret = vmm_je_mallctlbymib(eng.mib_purge, eng.mib_purge_len, NULL,
+				      NULL, NULL, 0);
+	eng.reserving = false;
+	if (ret != 0 || eng.phantom != 0) {
+		/*
+		 * Something stayed "committed" without being backed: back
+		 * the whole pool rather than risk SIGBUS on a full disk.
+		 */
+		if (vmm_pool_commit(&vmm_pool, vmm_pool.base, vmm_pool.size))
+			return false;
+		eng.phantom = 0;
+	}
+	return nheld > 0;
+}
+
+static bool lookup_mibs(void)
+{
+	char name[64];
+	eng.mib_bind_len = VMM_ARRAY_SIZE(eng.mib_bind);
+	if (vmm_je_mallctlnametomib("thread.arena", eng.mib_bind,
+				    &eng.mib_bind_len) != 0)
+		return false;
+	struct vmm_msg m = {.len = 0};
+	vmm_msg_str(&m, "arena.");
+	vmm_msg_u64(&m, eng.arena);
+	vmm_msg_str(&m, ".purge");
+	memcpy(name, m.buf, m.len);
+	name[m.len] = '\0';
+	eng.mib_purge_len = VMM_ARRAY_SIZE(eng.mib_purge);
+	return vmm_je_mallctlnametomib(name, eng.mib_purge,
+				       &eng.mib_purge_len) == 0;
+}
+
+bool vmm_engine_init(struct vmm_pool *p)
+{
+	(void)p;
+	if (!create_arena() || !lookup_mibs())
+		return false;
+	return reserve_pool();
+}
+
+unsigned vmm_engine_arena(void)
+{
+	return eng.arena;
+}
+
+bool vmm_engine_bind_thread(void)
+{
+	return vmm_je_mallctlbymib(eng.mib_bind, eng.mib_bind_len, NULL, NULL,
+				   &eng.arena, sizeof(eng.arena)) == 0;
+}
+
+void vmm_engine_reclaim(void)
+{
+	int saved = errno;
+	vmm_je_mallctl("thread.tcache.flush", NULL, NULL, NULL, 0);
+	vmm_je_mallctlbymib(eng.mib_purge, eng.mib_purge_len, NULL, NULL,
+			    NULL, 0);
+	errno = saved;
+}

@@ -1,0 +1,114 @@
+/*
+ * fork.c -- VMMALLOC_FORK: the only file that registers fork handlers.
+ * jemalloc's own handlers are captured (the archive's pthread_atfork is
+ * renamed to vmm_je_pthread_atfork) and called from ours in a fixed order.
+ *
+ * NOTES
+ * - prepare: jemalloc's prefork (every arena lock held, heap quiescent),
+ *   then the mode's work on the pool.  parent: undo, then jemalloc's
+ *   parent handler.  child: map what the child needs, then jemalloc's child
+ *   handler.  Nothing here may allocate: jemalloc's locks are held.
+ * - Mode 1 remaps the pool MAP_PRIVATE once, permanently: from then on both
+ *   processes copy on write and the file is never punched again.
+ * - Mode 2 copies the pool's data into a new unlinked file which only the
+ *   child maps; on failure it prints the original's line and aborts, mode 3
+ *   falls back to mode 1 for that fork.
+ * - posix_spawn, system and popen run no fork handlers: they cost nothing.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <unistd.h>
+
+#include "je.h"
+#include "vmm.h"
+
+static struct {
+	void (*prepare)(void);
+	void (*parent)(void);
+	void (*child)(void);
+} je_fork;
+
+static int clone_fd = -1; /* the child's copy, between prepare and child */
+
+int vmm_je_pthread_atfork(void (*prepare)(void), void (*parent)(void),
+			  void (*child)(void))
+{
+	je_fork.prepare = prepare;
+	je_fork.parent = parent;
+	je_fork.child = child;
+	return 0;
+}
+
+static __attribute__((noreturn)) void fork_failed(const char *what, int err)
+{
+	struct vmm_msg m = {.len = 0};
+	vmm_msg_str(&m, what);
+	vmm_msg_str(&m, ": ");
+	vmm_msg_str(&m, vmm_strerror(err));
+	vmm_die(&m);
+}
+
+static void private_remap(void)
+{
+	int err = vmm_pool_remap_private(&vmm_pool);
+	if (err != 0)
+		fork_failed("pool remapping failed", err);
+}
+
+static void fork_prepare(void)
+{
+	if (je_fork.prepare != NULL)
+		je_fork.prepare();
+	clone_fd = -1;
+	/* once private, every later fork is an ordinary copy-on-write fork */
+	if (vmm_pool.private_map)
+		return;
+	switch (vmm_opts.fork_mode) {
+	case VMM_FORK_NONE:
+		break;
+	case VMM_FORK_PRIVATE:
+		private_remap();
+		break;
+	case VMM_FORK_COPY:
+	case VMM_FORK_COPY_OR_PRIVATE: {
+		int fd = vmm_pool_clone(&vmm_pool, vmm_opts.pool_dir);
+		if (fd >= 0) {
+			clone_fd = fd;
+		} else if (vmm_opts.fork_mode == VMM_FORK_COPY) {
+			/* the original's wording, which scripts grep for */
+			fork_failed("pool cloning failed", -fd);
+		} else {
+			private_remap();
+		}
+		break;
+	}
+	}
+}
+
+static void fork_parent(void)
+{
+	if (clone_fd >= 0) {
+		close(clone_fd);
+		clone_fd = -1;
+	}
+	if (je_fork.parent != NULL)
+		je_fork.parent();
+}
+
+static void fork_child(void)
+{
+	if (clone_fd >= 0) {
+		int err = vmm_pool_adopt(&vmm_pool, clone_fd);
+		if (err != 0)
+			fork_failed("pool cloning failed", err);
+		clone_fd = -1;
+	}
+	if (je_fork.child != NULL)
+		je_fork.child();
+}
+
+void vmm_fork_init(void)
+{
+	pthread_atfork(fork_prepare, fork_parent, fork_child);
+}

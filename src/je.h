@@ -1,0 +1,49 @@
+/*
+ * je.h -- the private jemalloc's entry points, renamed at build time
+ * (objcopy --redefine-syms, see cmake/jemalloc.cmake) so that they never
+ * clash with the malloc-family names this library defines.
+ *
+ * NOTES
+ * - The archive's pthread_atfork and pthread_key_create references are
+ *   renamed too: fork.c and engine.c define them to capture jemalloc's fork
+ *   handlers and its thread destructor.
+ */
+#ifndef VMM_JE_H
+#define VMM_JE_H 1
+
+#include <pthread.h>
+#include <stddef.h>
+
+#define VMM_JE_API __attribute__((visibility("hidden")))
+
+VMM_JE_API void *vmm_je_malloc(size_t size);
+VMM_JE_API void vmm_je_free(void *ptr);
+VMM_JE_API void *vmm_je_calloc(size_t n, size_t size);
+VMM_JE_API void *vmm_je_realloc(void *ptr, size_t size);
+VMM_JE_API int vmm_je_posix_memalign(void **memptr, size_t align, size_t size);
+VMM_JE_API void *vmm_je_aligned_alloc(size_t align, size_t size);
+VMM_JE_API size_t vmm_je_malloc_usable_size(const void *ptr);
+VMM_JE_API void *vmm_je_mallocx(size_t size, int flags);
+VMM_JE_API void vmm_je_dallocx(void *ptr, int flags);
+VMM_JE_API size_t vmm_je_nallocx(size_t size, int flags);
+VMM_JE_API int vmm_je_mallctl(const char *name, void *oldp, size_t *oldlenp,
+			      void *newp, size_t newlen);
+VMM_JE_API int vmm_je_mallctlnametomib(const char *name, size_t *mibp,
+				       size_t *miblenp);
+VMM_JE_API int vmm_je_mallctlbymib(const size_t *mib, size_t miblen,
+				   void *oldp, size_t *oldlenp, void *newp,
+				   size_t newlen);
+VMM_JE_API void vmm_je_malloc_stats_print(void (*write_cb)(void *,
+							   const char *),
+					  void *cbopaque, const char *opts);
+extern VMM_JE_API void (*vmm_je_malloc_message)(void *cbopaque,
+						 const char *s);
+
+/* defined by us, called by the archive */
+VMM_JE_API int vmm_je_pthread_atfork(void (*prepare)(void),
+				     void (*parent)(void),
+				     void (*child)(void));
+VMM_JE_API int vmm_je_pthread_key_create(pthread_key_t *key,
+					 void (*destructor)(void *));
+
+#endif /* VMM_JE_H */

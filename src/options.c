@@ -1,0 +1,211 @@
+/*
+ * options.c -- every VMMALLOC_* environment variable: one table, read once
+ * with secure_getenv, parsed strictly.
+ *
+ * NOTES
+ * - Runs during initialisation: no allocation, no stdio.
+ * - Bad values print the original library's message line (scripts grep for
+ *   it) and abort; nothing has been created yet, so nothing is left behind.
+ * - Sizes accept plain bytes or a K, M, G or T suffix (powers of 1024);
+ *   empty strings, signs, blanks, trailing garbage and overflow are errors
+ *   (the original used atoll, so "16M" meant 16 bytes).
+ */
+#define _GNU_SOURCE
+#include <stdlib.h>
+
+#include "libvmmalloc.h"
+#include "vmm.h"
+
+struct vmm_options vmm_opts = {
+	.fork_mode = VMM_FORK_PRIVATE,
+};
+
+/* largest pool we accept: more than any x86-64/arm64 user address space */
+#define VMM_MAX_POOL ((size_t)1 << 47)
+
+const char *vmm_parse_size(const char *s, size_t *out)
+{
+	if (s == NULL || *s == '\0')
+		return "empty value";
+	uint64_t v = 0;
+	const char *p = s;
+	if (*p < '0' || *p > '9')
+		return "not a number";
+	for (; *p >= '0' && *p <= '9'; p++) {
+		unsigned d = (unsigned)(*p - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			return "value too large";
+		v = v * 10 + d;
+	}
+	unsigned shift = 0;
+	switch (*p) {
+	case '\0':
+		break;
+	case 'k': case 'K': shift = 10; p++; break;
+	case 'm': case 'M': shift = 20; p++; break;
+	case 'g': case 'G': shift = 30; p++; break;
+	case 't': case 'T': shift = 40; p++; break;
+	default:
+		return "unexpected characters after the number";
+	}
+	/* accept "16M", "16MB" and "16MiB" alike */
+	if (shift != 0 && (*p == 'i' || *p == 'I') && (p[1] == 'b' || p[1] == 'B'))
+		p += 2;
+	else if (shift != 0 && (*p == 'b' || *p == 'B'))
+		p++;
+	if (*p != '\0')
+		return "unexpected characters after the number";
+	if (shift != 0 && v > (UINT64_MAX >> shift))
+		return "value too large";
+	v <<= shift;
+	if (v > VMM_MAX_POOL)
+		return "value too large";
+	*out = (size_t)v;
+	return NULL;
+}
+
+bool vmm_parse_uint(const char *s, unsigned lo, unsigned hi, unsigned *out)
+{
+	if (s == NULL || *s == '\0')
+		return false;
+	unsigned v = 0;
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9')
+			return false;
+		v = v * 10 + (unsigned)(*s - '0');
+		if (v > hi)
+			return false;
+	}
+	if (v < lo)
+		return false;
+	*out = v;
+	return true;
+}
+
+static __attribute__((noreturn)) void bad_value(const char *name,
+						const char *value,
+						const char *why)
+{
+	struct vmm_msg m = {.len = 0};
+	vmm_msg_str(&m, "incorrect ");
+	vmm_msg_str(&m, name);
+	vmm_msg_str(&m, " value (");
+	vmm_msg_str(&m, value);
+	vmm_msg_str(&m, ")");
+	if (why != NULL) {
+		vmm_msg_str(&m, ": ");
+		vmm_msg_str(&m, why);
+	}
+	vmm_die(&m);
+}
+
+static __attribute__((noreturn)) void missing(const char *name)
+{
+	struct vmm_msg m = {.len = 0};
+	vmm_msg_str(&m, "environment variable ");
+	vmm_msg_str(&m, name);
+	vmm_msg_str(&m, " not specified");
+	vmm_die(&m);
+}
+
+static void parse_pool_dir(const char *name, const char *v)
+{
+	if (v == NULL || *v == '\0')
+		missing(name);
+	vmm_opts.pool_dir = v;
+}
+
+static void parse_pool_size(const char *name, const char *v)
+{
+	if (v == NULL)
+		missing(name);
+	size_t size;
+	const char *why = vmm_parse_size(v, &size);
+	if (why != NULL)
+		bad_value(name, v, why);
+	if (size < VMMALLOC_MIN_POOL) {
+		struct vmm_msg m = {.len = 0};
+		vmm_msg_str(&m, name);
+		vmm_msg_str(&m, " value is less than minimum (");
+		vmm_msg_u64(&m, size);
+		vmm_msg_str(&m, " < ");
+		vmm_msg_u64(&m, VMMALLOC_MIN_POOL);
+		vmm_msg_str(&m, ")");
+		vmm_die(&m);
+	}
+	vmm_opts.pool_size = size;
+}
+
+static void parse_fork(const char *name, const char *v)
+{
+	unsigned mode;
+	if (v == NULL)
+		return;
+	if (!vmm_parse_uint(v, 0, 3, &mode))
+		bad_value(name, v, NULL);
+	vmm_opts.fork_mode = (enum vmm_fork_mode)mode;
+}
+
+static void parse_prealloc(const char *name, const char *v)
+{
+	unsigned on;
+	if (v == NULL)
+		return;
+	if (!vmm_parse_uint(v, 0, 1, &on))
+		bad_value(name, v, "expected 0 or 1");
+	vmm_opts.pool_prealloc = on != 0;
+}
+
+static void parse_log_level(const char *name, const char *v)
+{
+	unsigned level;
+	if (v == NULL)
+		return;
+	if (!vmm_parse_uint(v, 0, 4, &level))
+		bad_value(name, v, "expected 0 to 4");
+	vmm_opts.log_level = level;
+}
+
+static void parse_log_file(const char *name, const char *v)
+{
+	(void)name;
+	if (v != NULL && *v != '\0')
+		vmm_opts.log_file = v;
+}
+
+static void parse_log_stats(const char *name, const char *v)
+{
+	if (v == NULL || (v[0] == '0' && v[1] == '\0'))
+		return;
+	if (v[0] == '1' && v[1] == '\0')
+		vmm_opts.log_stats = 1;
+	else if (v[0] == 'j' && v[1] == 's' && v[2] == 'o' && v[3] == 'n' &&
+		 v[4] == '\0')
+		vmm_opts.log_stats = 2;
+	else
+		bad_value(name, v, "expected 0, 1 or json");
+}
+
+static const struct option {
+	const char *name;
+	void (*parse)(const char *name, const char *value);
+	bool debug_only;
+} options[] = {
+	{"VMMALLOC_POOL_DIR", parse_pool_dir, false},
+	{"VMMALLOC_POOL_SIZE", parse_pool_size, false},
+	{"VMMALLOC_FORK", parse_fork, false},
+	{"VMMALLOC_POOL_PREALLOC", parse_prealloc, false},
+	{"VMMALLOC_LOG_LEVEL", parse_log_level, true},
+	{"VMMALLOC_LOG_FILE", parse_log_file, true},
+	{"VMMALLOC_LOG_STATS", parse_log_stats, true},
+};
+
+void vmm_options_load(void)
+{
+	for (size_t i = 0; i < VMM_ARRAY_SIZE(options); i++) {
+		if (options[i].debug_only && !vmm_debug)
+			continue;
+		options[i].parse(options[i].name,
+				 secure_getenv(options[i].name));
+	}
+}

@@ -1,0 +1,287 @@
+/*
+ * override.c -- the ONLY file that defines the malloc-family names: the 11
+ * entry points of libvmmalloc(7), with glibc's semantics, served from the
+ * pool arena.
+ *
+ * NOTES
+ * - Fast path: one TLS flag (the thread is bound to the pool arena, which
+ *   implies the library is initialised), then the private jemalloc's plain
+ *   entry point, which keeps its thread cache.  Everything else -- first
+ *   call, init recursion, retry after reclaim, ENOMEM -- is in *_slow().
+ * - Pointers are sorted by two compares: the pool, the bootstrap buffer, or
+ *   foreign.  Foreign pointers came from glibc's own heap (for instance a
+ *   dlopen(RTLD_DEEPBIND) library binds to libc's malloc) and are handed
+ *   back to glibc, never to jemalloc.
+ * - An allocation that fails is retried once after flushing the thread cache
+ *   and purging the arena; only then NULL with errno ENOMEM.  Nothing ever
+ *   falls back to the system heap.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "libvmmalloc.h"
+
+#include "je.h"
+#include "track.h"
+#include "vmm.h"
+
+#define VMM_EXPORT __attribute__((visibility("default")))
+#define MIN_ALIGN 16
+
+/* glibc's own heap, for foreign pointers */
+extern void __libc_free(void *ptr);
+extern void *__libc_realloc(void *ptr, size_t size);
+
+enum op { OP_MALLOC, OP_CALLOC, OP_ALIGNED, OP_REALLOC };
+
+static void *je_call(enum op op, void *ptr, size_t a, size_t size)
+{
+	switch (op) {
+	case OP_MALLOC:
+		return vmm_je_malloc(size);
+	case OP_CALLOC:
+		return vmm_je_calloc(a, size);
+	case OP_ALIGNED:
+		return vmm_je_aligned_alloc(a, size);
+	case OP_REALLOC:
+		return vmm_je_realloc(ptr, size);
+	}
+	return NULL;
+}
+
+static size_t usable_size_of(void *ptr);
+
+/* moves a bootstrap block (or a block seen during init) to a new block */
+static void *move_block(void *ptr, size_t old_size, void *new_ptr,
+			size_t size)
+{
+	if (new_ptr != NULL)
+		memcpy(new_ptr, ptr, old_size < size ? old_size : size);
+	return new_ptr;
+}
+
+static __attribute__((noinline)) void *alloc_slow(enum op op, void *ptr,
+						  size_t a, size_t size)
+{
+	if (vmm_enter() == VMM_ENTER_BOOT) {
+		size_t n = size;
+		if (op == OP_CALLOC && __builtin_mul_overflow(a, size, &n)) {
+			errno = ENOMEM;
+			return NULL;
+		}
+		void *p = vmm_boot_alloc(n, op == OP_ALIGNED ? a : MIN_ALIGN);
+		if (op == OP_REALLOC)
+			p = move_block(ptr, usable_size_of(ptr), p, size);
+		return p;
+	}
+	if (op == OP_REALLOC && !vmm_in_pool(ptr)) {
+		/* a bootstrap block moves into the pool */
+		void *p = malloc(size);
+		return move_block(ptr, vmm_boot_usable_size(ptr), p, size);
+	}
+	void *p = je_call(op, ptr, a, size);
+	if (p == NULL) {
+		vmm_engine_reclaim();
+		p = je_call(op, ptr, a, size);
+	}
+	if (p == NULL) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (op == OP_REALLOC)
+		VMM_TRACK_FREE(ptr);
+	VMM_TRACK_MALLOC(p, op == OP_CALLOC ? a * size : size,
+			 op == OP_CALLOC);
+	return p;
+}
+
+VMM_EXPORT void *malloc(size_t size)
+{
+	if (VMM_LIKELY(vmm_thread_ready)) {
+		void *p = vmm_je_malloc(size);
+		if (VMM_LIKELY(p != NULL)) {
+			VMM_TRACK_MALLOC(p, size, false);
+			return p;
+		}
+	}
+	return alloc_slow(OP_MALLOC, NULL, 0, size);
+}
+
+VMM_EXPORT void *calloc(size_t number, size_t size)
+{
+	if (VMM_LIKELY(vmm_thread_ready)) {
+		void *p = vmm_je_calloc(number, size);
+		if (VMM_LIKELY(p != NULL)) {
+			VMM_TRACK_MALLOC(p, number * size, true);
+			return p;
+		}
+	}
+	return alloc_slow(OP_CALLOC, NULL, number, size);
+}
+
+static void free_other(void *ptr)
+{
+	if (ptr == NULL || vmm_in_boot(ptr))
+		return; /* bootstrap blocks are never reused */
+	int saved = errno;
+	__libc_free(ptr);
+	errno = saved;
+}
+
+VMM_EXPORT void free(void *ptr)
+{
+	if (VMM_LIKELY(vmm_in_pool(ptr))) {
+		VMM_TRACK_FREE(ptr);
+		vmm_je_free(ptr);
+		return;
+	}
+	free_other(ptr);
+}
+
+VMM_EXPORT void cfree(void *ptr)
+{
+	free(ptr);
+}
+
+VMM_EXPORT void *realloc(void *ptr, size_t size)
+{
+	if (ptr == NULL)
+		return malloc(size);
+	if (size == 0) {
+		/* glibc: realloc(p, 0) frees p and returns NULL */
+		free(ptr);
+		return NULL;
+	}
+	if (VMM_LIKELY(vmm_in_pool(ptr))) {
+		if (VMM_LIKELY(vmm_thread_ready)) {
+			void *p = vmm_je_realloc(ptr, size);
+			if (VMM_LIKELY(p != NULL)) {
+				VMM_TRACK_FREE(ptr);
+				VMM_TRACK_MALLOC(p, size, false);
+				return p;
+			}
+		}
+		return alloc_slow(OP_REALLOC, ptr, 0, size);
+	}
+	if (vmm_in_boot(ptr))
+		return alloc_slow(OP_REALLOC, ptr, 0, size);
+	return __libc_realloc(ptr, size); /* foreign: stays glibc's */
+}
+
+static bool is_pow2(size_t x)
+{
+	return x != 0 && (x & (x - 1)) == 0;
+}
+
+/* alignment is a power of two here */
+static void *aligned(size_t alignment, size_t size)
+{
+	if (alignment <= MIN_ALIGN && size >= alignment)
+		return malloc(size);
+	if (VMM_LIKELY(vmm_thread_ready)) {
+		void *p = vmm_je_aligned_alloc(alignment, size);
+		if (VMM_LIKELY(p != NULL)) {
+			VMM_TRACK_MALLOC(p, size, false);
+			return p;
+		}
+	}
+	return alloc_slow(OP_ALIGNED, NULL, alignment, size);
+}
+
+VMM_EXPORT int posix_memalign(void **memptr, size_t alignment, size_t size)
+{
+	if (!is_pow2(alignment) || alignment % sizeof(void *) != 0)
+		return EINVAL;
+	int saved = errno;
+	void *p = aligned(alignment, size);
+	errno = saved;
+	if (p == NULL)
+		return ENOMEM;
+	*memptr = p;
+	return 0;
+}
+
+VMM_EXPORT void *aligned_alloc(size_t alignment, size_t size)
+{
+	if (!is_pow2(alignment)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return aligned(alignment, size);
+}
+
+VMM_EXPORT void *memalign(size_t alignment, size_t size)
+{
+	/* glibc: small alignments are malloc's, others round up to 2^n */
+	if (alignment > SIZE_MAX / 2 + 1) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (alignment <= MIN_ALIGN)
+		return malloc(size);
+	if (!is_pow2(alignment))
+		alignment = (size_t)1 << (64 - __builtin_clzll(alignment));
+	return aligned(alignment, size);
+}
+
+static size_t page_size(void)
+{
+	static size_t page;
+	if (page == 0)
+		page = (size_t)sysconf(_SC_PAGESIZE);
+	return page;
+}
+
+VMM_EXPORT void *valloc(size_t size)
+{
+	return aligned(page_size(), size);
+}
+
+VMM_EXPORT void *pvalloc(size_t size)
+{
+	size_t page = page_size();
+	size_t rounded = (size + page - 1) & ~(page - 1);
+	if (rounded < size) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return aligned(page, rounded == 0 ? page : rounded);
+}
+
+static size_t foreign_usable_size(void *ptr)
+{
+	static size_t (*libc_usable)(void *);
+	if (libc_usable == NULL) {
+		void *libc = dlopen("libc.so.6", RTLD_LAZY | RTLD_NOLOAD);
+		if (libc != NULL) {
+			libc_usable = (size_t(*)(void *))dlsym(
+				libc, "malloc_usable_size");
+			dlclose(libc);
+		}
+		if (libc_usable == NULL || libc_usable == malloc_usable_size)
+			return 0;
+	}
+	return libc_usable(ptr);
+}
+
+static size_t usable_size_of(void *ptr)
+{
+	if (vmm_in_pool(ptr))
+		return vmm_je_malloc_usable_size(ptr);
+	if (ptr == NULL)
+		return 0;
+	if (vmm_in_boot(ptr))
+		return vmm_boot_usable_size(ptr);
+	return foreign_usable_size(ptr);
+}
+
+VMM_EXPORT size_t malloc_usable_size(void *ptr)
+{
+	size_t n = usable_size_of(ptr);
+	VMM_TRACK_USABLE(ptr, n);
+	return n;
+}

@@ -1,0 +1,137 @@
+/*
+ * vmm.h -- internal interfaces shared by the library's translation units.
+ *
+ * NOTES
+ * - Everything here has hidden visibility (the whole library is compiled with
+ *   -fvisibility=hidden); the only exported names are the 11 in
+ *   libvmmalloc.map, all defined in override.c.
+ * - Nothing here may call libc's malloc or stdio.
+ */
+#ifndef VMM_H
+#define VMM_H 1
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define VMM_LIKELY(x) __builtin_expect(!!(x), 1)
+#define VMM_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define VMM_TLS __thread __attribute__((tls_model("initial-exec")))
+#define VMM_ALIGN_UP(x, a) (((x) + ((a) - 1)) & ~((uintptr_t)(a) - 1))
+#define VMM_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+#define VMM_KiB ((size_t)1 << 10)
+#define VMM_MiB ((size_t)1 << 20)
+#define VMM_GiB ((size_t)1 << 30)
+
+/* true in the debug variant (a second build of the same sources) */
+#ifdef VMM_DEBUG
+static const bool vmm_debug = true;
+#else
+static const bool vmm_debug = false;
+#endif
+
+/* ---- options.c: every VMMALLOC_* variable, parsed once ---- */
+enum vmm_fork_mode {
+	VMM_FORK_NONE = 0,  /* no support: parent and child share the heap */
+	VMM_FORK_PRIVATE = 1, /* remap the pool copy-on-write before fork */
+	VMM_FORK_COPY = 2,  /* the child gets a copy of the pool file */
+	VMM_FORK_COPY_OR_PRIVATE = 3, /* try 2, fall back to 1 */
+};
+
+struct vmm_options {
+	const char *pool_dir;
+	size_t pool_size;
+	enum vmm_fork_mode fork_mode;
+	bool pool_prealloc; /* VMMALLOC_POOL_PREALLOC=1: back the pool at start */
+	/* debug variant only (the release build never reads them) */
+	unsigned log_level;   /* VMMALLOC_LOG_LEVEL 0-4 */
+	const char *log_file; /* VMMALLOC_LOG_FILE */
+	unsigned log_stats;   /* VMMALLOC_LOG_STATS: 0 off, 1 text, 2 json */
+};
+
+extern struct vmm_options vmm_opts;
+
+/* parses the environment into vmm_opts; on bad input prints and aborts */
+void vmm_options_load(void);
+/* parses "123", "16M", "1G"...; returns 0 or an error text */
+const char *vmm_parse_size(const char *s, size_t *out);
+/* parses a small decimal integer in [lo, hi]; returns false if invalid */
+bool vmm_parse_uint(const char *s, unsigned lo, unsigned hi, unsigned *out);
+
+/* ---- log.c: messages through write(2) only ---- */
+struct vmm_msg {
+	char buf[1024];
+	size_t len;
+};
+void vmm_msg_str(struct vmm_msg *m, const char *s);
+void vmm_msg_u64(struct vmm_msg *m, uint64_t v);
+void vmm_msg_hex(struct vmm_msg *m, uintptr_t v);
+/* "Error (libvmmalloc): <text>\n" on stderr, then abort() */
+__attribute__((noreturn)) void vmm_die(struct vmm_msg *m);
+/* the same line without terminating */
+void vmm_error(struct vmm_msg *m);
+/* strerror without allocating */
+const char *vmm_strerror(int err);
+
+/* ---- pool.c: the file, its mapping, its backing ---- */
+struct vmm_pool {
+	char *base;   /* 2 MiB (or 1 GiB) aligned */
+	size_t size;  /* bytes usable by the engine (page multiple) */
+	size_t file_size;
+	int fd;
+	bool private_map; /* remapped MAP_PRIVATE for fork mode 1 */
+	bool can_fallocate;
+	bool keep_backed; /* VMMALLOC_POOL_PREALLOC: never punch holes */
+};
+
+extern struct vmm_pool vmm_pool;
+
+#define VMM_POOL_FORCE_MKSTEMP 0x1 /* test seam: pretend O_TMPFILE fails */
+
+/* creates the pool; returns 0 or an errno value */
+int vmm_pool_create(struct vmm_pool *p, const char *dir, size_t size,
+		    unsigned flags);
+/* backs [addr, addr+len) with file blocks; 0 or errno (ENOSPC...) */
+int vmm_pool_commit(struct vmm_pool *p, void *addr, size_t len);
+/* gives the blocks of [addr, addr+len) back; reads as zeros afterwards */
+int vmm_pool_decommit(struct vmm_pool *p, void *addr, size_t len);
+/* fork mode 1: remap the whole pool MAP_PRIVATE in place */
+int vmm_pool_remap_private(struct vmm_pool *p);
+/* fork mode 2: copy the pool's data into a new unlinked file; fd or -errno */
+int vmm_pool_clone(const struct vmm_pool *p, const char *dir);
+/* fork mode 2, in the child: map the clone in place and adopt it */
+int vmm_pool_adopt(struct vmm_pool *p, int fd);
+
+static inline bool vmm_in_pool(const void *ptr)
+{
+	return (uintptr_t)ptr - (uintptr_t)vmm_pool.base < vmm_pool.size;
+}
+
+/* ---- bootstrap.c: allocations made while the pool is being created ---- */
+void *vmm_boot_alloc(size_t size, size_t align);
+bool vmm_in_boot(const void *ptr);
+size_t vmm_boot_usable_size(const void *ptr);
+
+/* ---- engine.c: the private jemalloc ---- */
+/* the thread is bound to the pool arena (implies the library is ready) */
+extern VMM_TLS bool vmm_thread_ready;
+
+enum vmm_enter { VMM_ENTER_READY, VMM_ENTER_BOOT };
+/* initialise the library if needed and bind the calling thread */
+enum vmm_enter vmm_enter(void);
+/* set up the engine on an existing pool; false on failure */
+bool vmm_engine_init(struct vmm_pool *p);
+/* flush this thread's cache and purge the pool arena before a retry */
+void vmm_engine_reclaim(void);
+/* bind the calling thread to the pool arena */
+bool vmm_engine_bind_thread(void);
+unsigned vmm_engine_arena(void);
+
+/* ---- fork.c ---- */
+void vmm_fork_init(void);
+
+/* ---- vmmalloc.c: the library's life cycle ---- */
+bool vmm_lib_init(void);
+
+#endif /* VMM_H */

@@ -1,0 +1,87 @@
+/*
+ * vmmalloc.c -- the library's life cycle: initialise once (from the first
+ * allocation or the constructor, whichever comes first), bind each thread
+ * to the pool arena, and never tear the pool down.
+ *
+ * NOTES
+ * - Init recursion: allocations that arrive on the initialising thread (the
+ *   dynamic linker, jemalloc's start-up, libc) are served by bootstrap.c;
+ *   other threads wait on the init lock.
+ * - Initialisation allocates nothing and uses no stdio: secure_getenv,
+ *   open, ftruncate, mmap, and write(2) for messages.
+ * - There is no teardown: the pool is never unmapped, so calls made after
+ *   our destructor (late destructors, stdio flushing at exit) keep working.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "je.h"
+#include "vmm.h"
+
+static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
+static atomic_bool initialized;
+static VMM_TLS bool in_init; /* this thread is inside init or binding */
+
+static __attribute__((noreturn)) void creation_failed(int err)
+{
+	struct vmm_msg m = {.len = 0};
+	vmm_msg_str(&m, "vmem pool creation failed: ");
+	vmm_msg_str(&m, vmm_strerror(err));
+	vmm_msg_str(&m, " (VMMALLOC_POOL_DIR=");
+	vmm_msg_str(&m, vmm_opts.pool_dir);
+	vmm_msg_str(&m, ", VMMALLOC_POOL_SIZE=");
+	vmm_msg_u64(&m, vmm_opts.pool_size);
+	vmm_msg_str(&m, ")");
+	vmm_die(&m);
+}
+
+bool vmm_lib_init(void)
+{
+	vmm_options_load();
+	int err = vmm_pool_create(&vmm_pool, vmm_opts.pool_dir,
+				  vmm_opts.pool_size, 0);
+	if (err != 0)
+		creation_failed(err);
+	if (vmm_opts.pool_prealloc) {
+		err = vmm_pool_commit(&vmm_pool, vmm_pool.base, vmm_pool.size);
+		if (err != 0)
+			creation_failed(err);
+		vmm_pool.keep_backed = true;
+	}
+	if (!vmm_engine_init(&vmm_pool))
+		creation_failed(ENOMEM);
+	vmm_fork_init();
+	return true;
+}
+
+enum vmm_enter vmm_enter(void)
+{
+	if (vmm_thread_ready)
+		return VMM_ENTER_READY;
+	if (in_init)
+		return VMM_ENTER_BOOT;
+	in_init = true;
+	if (!atomic_load_explicit(&initialized, memory_order_acquire)) {
+		pthread_mutex_lock(&init_lock);
+		if (!atomic_load_explicit(&initialized, memory_order_relaxed)) {
+			vmm_lib_init();
+			atomic_store_explicit(&initialized, true,
+					      memory_order_release);
+		}
+		pthread_mutex_unlock(&init_lock);
+	}
+	bool bound = vmm_engine_bind_thread();
+	in_init = false;
+	if (!bound)
+		return VMM_ENTER_BOOT;
+	vmm_thread_ready = true;
+	return VMM_ENTER_READY;
+}
+
+/* so that a bad environment is reported even if nothing is allocated */
+static __attribute__((constructor)) void vmm_constructor(void)
+{
+	vmm_enter();
+}

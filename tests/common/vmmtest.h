@@ -1,0 +1,141 @@
+/*
+ * vmmtest.h -- the one helper every test includes: typed checks that print
+ * both expressions and both values, the skip status (77), and a way to ask
+ * /proc/self/maps whether a pointer lies in the pool mapping.
+ *
+ * Test programs are plain C11 with assertions that fail with exit code 1;
+ * a check inside a forked child exits the child with 1 as well.
+ */
+#ifndef VMMTEST_H
+#define VMMTEST_H 1
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define VMMTEST_SKIP 77
+
+#define VT_FAIL_(...)                                                        \
+	do {                                                                 \
+		fprintf(stderr, "%s:%d: ", __FILE__, __LINE__);              \
+		fprintf(stderr, __VA_ARGS__);                                \
+		fputc('\n', stderr);                                         \
+		exit(1);                                                     \
+	} while (0)
+
+#define VT_CMP_(type, fmt, a, op, b)                                         \
+	do {                                                                 \
+		type a_ = (type)(a), b_ = (type)(b);                         \
+		if (!(a_ op b_))                                             \
+			VT_FAIL_("check failed: %s %s %s (" fmt " vs " fmt  \
+				 ")",                                        \
+				 #a, #op, #b, a_, b_);                       \
+	} while (0)
+
+#define CHECK(cond)                                                          \
+	do {                                                                 \
+		if (!(cond))                                                 \
+			VT_FAIL_("check failed: %s (errno %d: %s)", #cond,   \
+				 errno, strerror(errno));                    \
+	} while (0)
+#define CHECK_U(a, op, b) VT_CMP_(uintmax_t, "%" PRIuMAX, a, op, b)
+#define CHECK_I(a, op, b) VT_CMP_(intmax_t, "%" PRIdMAX, a, op, b)
+#define CHECK_P(a, op, b) VT_CMP_(uintptr_t, "%#" PRIxPTR, a, op, b)
+#define CHECK_STR(a, b)                                                      \
+	do {                                                                 \
+		const char *a_ = (a), *b_ = (b);                             \
+		if (strcmp(a_, b_) != 0)                                     \
+			VT_FAIL_("check failed: %s == %s (\"%s\" vs \"%s\")", \
+				 #a, #b, a_, b_);                            \
+	} while (0)
+#define FAIL(...) VT_FAIL_(__VA_ARGS__)
+
+#define SKIP(...)                                                            \
+	do {                                                                 \
+		fprintf(stderr, "skip: ");                                   \
+		fprintf(stderr, __VA_ARGS__);                                \
+		fputc('\n', stderr);                                         \
+		exit(VMMTEST_SKIP);                                          \
+	} while (0)
+
+/* hides a value from the compiler (huge sizes on purpose) */
+static inline size_t vt_opaque(size_t v)
+{
+	volatile size_t x = v;
+	return x;
+}
+
+/* the pool mapping: the unlinked file of $VMMALLOC_POOL_DIR in maps */
+struct vt_range {
+	uintptr_t lo, hi;
+};
+
+/*
+ * Finds the mapping of a deleted file inside `dir` (the pool); returns
+ * false if there is none.  Uses stdio, so call it before taking snapshots
+ * that must not allocate.
+ */
+static inline bool vt_pool_range(const char *dir, struct vt_range *r)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	if (f == NULL)
+		return false;
+	char line[4096];
+	size_t dlen = strlen(dir);
+	bool found = false;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char *path = strchr(line, '/');
+		if (path == NULL || strncmp(path, dir, dlen) != 0 ||
+		    path[dlen] != '/' || strstr(path, " (deleted)") == NULL)
+			continue;
+		uintptr_t lo, hi;
+		if (sscanf(line, "%" SCNxPTR "-%" SCNxPTR, &lo, &hi) != 2)
+			continue;
+		if (!found || lo < r->lo)
+			r->lo = lo;
+		if (!found || hi > r->hi)
+			r->hi = hi;
+		found = true;
+	}
+	fclose(f);
+	return found;
+}
+
+/* the pool's range, failing the test when there is no pool */
+static inline struct vt_range vt_pool(void)
+{
+	const char *dir = getenv("VMMALLOC_POOL_DIR");
+	struct vt_range r = {0, 0};
+	if (dir == NULL)
+		FAIL("VMMALLOC_POOL_DIR is not set: run through run-preloaded");
+	char real[4096];
+	if (realpath(dir, real) == NULL)
+		FAIL("realpath(%s): %s", dir, strerror(errno));
+	if (!vt_pool_range(real, &r))
+		FAIL("no pool mapping of %s in /proc/self/maps", real);
+	return r;
+}
+
+static inline bool vt_in(struct vt_range r, const void *p, size_t size)
+{
+	uintptr_t a = (uintptr_t)p;
+	return a >= r.lo && a + size <= r.hi && a + size >= a;
+}
+
+#define CHECK_IN_POOL(r, p, size)                                            \
+	do {                                                                 \
+		if (!vt_in((r), (p), (size)))                                \
+			VT_FAIL_("%s = %p (+%zu) lies outside the pool "     \
+				 "[%#" PRIxPTR ", %#" PRIxPTR ")",           \
+				 #p, (void *)(p), (size_t)(size), (r).lo,    \
+				 (r).hi);                                    \
+	} while (0)
+
+#endif /* VMMTEST_H */
