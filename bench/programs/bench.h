@@ -14,8 +14,8 @@
 #define BENCH_H
 
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -102,47 +102,47 @@ static inline void *bench_xmalloc(size_t n)
 	return p;
 }
 
-/* Reads one "Key:   N kB" field of /proc/self/status, in KiB; -1 if absent. */
+/* Reads one "Key:   N kB" field of /proc/self/status, in KiB; -1 if absent.
+ * No stdio and no malloc: it must work when the heap is exhausted. */
 static inline long bench_status_kib(const char *key)
 {
-	char line[256];
+	char buf[4096];
 	size_t klen = strlen(key);
-	long v = -1;
-	FILE *f = fopen("/proc/self/status", "r");
+	ssize_t n;
+	int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
 
-	if (f == NULL)
+	if (fd < 0)
 		return -1;
-	while (fgets(line, sizeof(line), f) != NULL) {
-		if (strncmp(line, key, klen) == 0 && line[klen] == ':') {
-			v = strtol(line + klen + 1, NULL, 10);
-			break;
-		}
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	for (char *line = buf; line != NULL && *line != '\0';) {
+		if (strncmp(line, key, klen) == 0 && line[klen] == ':')
+			return strtol(line + klen + 1, NULL, 10);
+		line = strchr(line, '\n');
+		if (line != NULL)
+			line++;
 	}
-	fclose(f);
-	return v;
+	return -1;
 }
 
-/* Allocated bytes of unlinked files held open inside VMMALLOC_POOL_DIR. */
+/* Allocated bytes of unlinked files held open inside VMMALLOC_POOL_DIR.
+ * Probes fd numbers with readlink (opendir would need malloc). */
 static inline long long bench_pool_bytes(void)
 {
 	const char *dir = getenv("VMMALLOC_POOL_DIR");
 	long long total = 0;
-	struct dirent *de;
-	DIR *d;
 
 	if (dir == NULL || *dir == '\0')
 		return 0;
-	d = opendir("/proc/self/fd");
-	if (d == NULL)
-		return 0;
-	while ((de = readdir(d)) != NULL) {
-		char path[320], target[4096];
+	for (int fd = 0; fd < 1024; fd++) {
+		char path[64], target[4096];
 		struct stat st;
 		ssize_t n;
 
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/proc/self/fd/%s", de->d_name);
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 		n = readlink(path, target, sizeof(target) - 1);
 		if (n <= 0)
 			continue;
@@ -150,10 +150,9 @@ static inline long long bench_pool_bytes(void)
 		if (strncmp(target, dir, strlen(dir)) != 0 ||
 		    strstr(target, "(deleted)") == NULL)
 			continue;
-		if (stat(path, &st) == 0)
+		if (fstat(fd, &st) == 0)
 			total += (long long)st.st_blocks * 512;
 	}
-	closedir(d);
 	return total;
 }
 
