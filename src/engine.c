@@ -54,6 +54,7 @@ static struct {
 	unsigned arena;
 	size_t mib_bind[2], mib_bind_len;
 	size_t mib_purge[3], mib_purge_len;
+	struct vmm_hook_counts counts; /* under lock */
 } eng = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 /* ---- extent hooks ---- */
@@ -67,6 +68,7 @@ static void *hook_alloc(extent_hooks_t *h, void *new_addr, size_t size,
 	int saved = errno;
 	void *ret = NULL;
 	pthread_mutex_lock(&eng.lock);
+	eng.counts.alloc_calls++;
 	uintptr_t base = (uintptr_t)vmm_pool.base;
 	uintptr_t start = VMM_ALIGN_UP(base + eng.bump, alignment);
 	if (new_addr != NULL && (uintptr_t)new_addr != start)
@@ -79,8 +81,12 @@ static void *hook_alloc(extent_hooks_t *h, void *new_addr, size_t size,
 			eng.phantom += (ptrdiff_t)size;
 		else if (vmm_pool_commit(&vmm_pool, (void *)start, size) != 0)
 			goto out;
+		else
+			eng.counts.committed += size;
 	}
 	eng.bump = start + size - base;
+	eng.counts.alloc_ok++;
+	eng.counts.reserved = eng.bump;
 	*zero = true; /* never handed out before: the file reads zeros */
 	ret = (void *)start;
 out:
@@ -96,6 +102,25 @@ static bool hook_dalloc(extent_hooks_t *h, void *addr, size_t size,
 	return true; /* opt out: jemalloc retains the range for reuse */
 }
 
+static void count(unsigned long *calls, unsigned long *ok, bool success,
+		  ptrdiff_t delta)
+{
+	pthread_mutex_lock(&eng.lock);
+	(*calls)++;
+	if (success) {
+		(*ok)++;
+		eng.counts.committed += (size_t)delta;
+	}
+	pthread_mutex_unlock(&eng.lock);
+}
+
+void vmm_engine_counts(struct vmm_hook_counts *out)
+{
+	pthread_mutex_lock(&eng.lock);
+	*out = eng.counts;
+	pthread_mutex_unlock(&eng.lock);
+}
+
 static bool hook_commit(extent_hooks_t *h, void *addr, size_t size,
 			size_t offset, size_t length, unsigned arena_ind)
 {
@@ -107,6 +132,8 @@ static bool hook_commit(extent_hooks_t *h, void *addr, size_t size,
 	int saved = errno;
 	int err = vmm_pool_commit(&vmm_pool, (char *)addr + offset, length);
 	errno = saved;
+	count(&eng.counts.commit_calls, &eng.counts.commit_ok, err == 0,
+	      (ptrdiff_t)length);
 	return err != 0;
 }
 
@@ -121,6 +148,8 @@ static bool hook_decommit(extent_hooks_t *h, void *addr, size_t size,
 	int saved = errno;
 	int err = vmm_pool_decommit(&vmm_pool, (char *)addr + offset, length);
 	errno = saved;
+	count(&eng.counts.decommit_calls, &eng.counts.decommit_ok, err == 0,
+	      -(ptrdiff_t)length);
 	return err != 0;
 }
 

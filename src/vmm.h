@@ -74,6 +74,83 @@ void vmm_error(struct vmm_msg *m);
 /* strerror without allocating */
 const char *vmm_strerror(int err);
 
+/*
+ * Debug-variant logging and assertions.  Every macro below tests vmm_debug
+ * first, so in the release build it folds away (no call, no load) while its
+ * arguments stay type-checked.  Levels (VMMALLOC_LOG_LEVEL): 1 errors with
+ * details and start-up facts, 2 basic operations, 3 function-call tracing,
+ * 4 one line per allocation call.  A format starting with '!' appends
+ * ": <strerror(errno)>".
+ */
+#define VMM_LOG_ON(level) \
+	(vmm_debug && VMM_UNLIKELY(vmm_opts.log_level >= (unsigned)(level)))
+#define VMM_LOG(level, ...)                                                  \
+	do {                                                                 \
+		if (VMM_LOG_ON(level))                                       \
+			vmm_log_at((unsigned)(level), __FILE__, __LINE__,    \
+				   __func__, __VA_ARGS__);                   \
+	} while (0)
+#define VMM_ASSERT(expr)                                                     \
+	do {                                                                 \
+		if (vmm_debug && VMM_UNLIKELY(!(expr)))                      \
+			vmm_assert_fail(#expr, __FILE__, __LINE__, __func__); \
+	} while (0)
+
+/* opens the log (file or a private dup of fd 2); after vmm_options_load */
+void vmm_log_init(void);
+__attribute__((format(printf, 5, 6))) void
+vmm_log_at(unsigned level, const char *file, int line, const char *func,
+	   const char *fmt, ...);
+__attribute__((noreturn)) void vmm_assert_fail(const char *expr,
+					       const char *file, int line,
+					       const char *func);
+/* writes raw text to the log (stats.c); no prefix, no newline added */
+void vmm_log_raw(const char *s, size_t len);
+
+/* the entry points, for level-4 lines and per-call counters */
+enum vmm_call {
+	VMM_CALL_malloc,
+	VMM_CALL_calloc,
+	VMM_CALL_realloc,
+	VMM_CALL_free,
+	VMM_CALL_cfree,
+	VMM_CALL_posix_memalign,
+	VMM_CALL_aligned_alloc,
+	VMM_CALL_memalign,
+	VMM_CALL_valloc,
+	VMM_CALL_pvalloc,
+	VMM_CALL_malloc_usable_size,
+	VMM_CALL_COUNT
+};
+
+/*
+ * VMM_LOG_CALL(name, fmt, args...) opens an entry point: in the debug
+ * variant it counts the call and writes its level-4 line, unless the call
+ * is nested in another entry point (memalign -> malloc, realloc -> free),
+ * so one program call is one line and one count.  In the release build the
+ * scope flag is a constant false and everything folds away.
+ */
+extern VMM_TLS bool vmm_in_call;
+__attribute__((format(printf, 5, 6))) bool
+vmm_call_enter(enum vmm_call call, const char *file, int line,
+	       const char *func, const char *fmt, ...);
+static inline void vmm_call_leave(const bool *outer)
+{
+	if (vmm_debug && *outer)
+		vmm_in_call = false;
+}
+#define VMM_LOG_CALL(name, ...)                                              \
+	__attribute__((cleanup(vmm_call_leave), unused)) const bool          \
+		vmm_call_outer_ = vmm_debug &&                               \
+		vmm_call_enter(VMM_CALL_##name, __FILE__, __LINE__,          \
+			       __func__, __VA_ARGS__)
+
+/* ---- stats.c: the exit summary (debug variant) ---- */
+extern _Atomic uint64_t vmm_call_count[VMM_CALL_COUNT];
+extern const char *const vmm_call_names[VMM_CALL_COUNT];
+/* pool bytes backed (+) or given back (-) by the extent hooks */
+void vmm_stats_commit(ptrdiff_t delta);
+
 /* ---- pool.c: the file, its mapping, its backing ---- */
 struct vmm_pool {
 	char *base;   /* 2 MiB (or 1 GiB) aligned */
@@ -127,6 +204,17 @@ void vmm_engine_reclaim(void);
 /* bind the calling thread to the pool arena */
 bool vmm_engine_bind_thread(void);
 unsigned vmm_engine_arena(void);
+
+/* what the extent hooks were asked and did: for tests and statistics */
+struct vmm_hook_counts {
+	unsigned long alloc_calls, alloc_ok;
+	unsigned long commit_calls, commit_ok;
+	unsigned long decommit_calls, decommit_ok;
+	size_t committed; /* bytes backed by the file through the hooks */
+	size_t reserved;  /* bytes of the pool handed to the arena */
+};
+/* a consistent copy, taken under the hook lock */
+void vmm_engine_counts(struct vmm_hook_counts *out);
 
 /* ---- fork.c ---- */
 void vmm_fork_init(void);

@@ -1,0 +1,21 @@
+#!/bin/sh
+# exports.sh LIB MAP -- the library exports exactly the names of the
+# version script: nm -D --defined-only against libvmmalloc.map.
+set -eu
+lib=$1 map=$2
+got=$(nm -D --defined-only "$lib" | awk '$2 ~ /^[TWiV]$/ {print $3}' | sed 's/@.*//' | sort)
+want=$(sed -n '/global:/,/local:/p' "$map" | grep -o '^[[:space:]]*[a-z_]*;' | tr -d ' \t;' | sort)
+if [ "$got" != "$want" ]; then
+	echo "exports of $lib differ from $map:" >&2
+	diff -u "$(printf '%s\n' "$want" > /tmp/want.$$ && echo /tmp/want.$$)" \
+		"$(printf '%s\n' "$got" > /tmp/got.$$ && echo /tmp/got.$$)" >&2 || true
+	rm -f /tmp/want.$$ /tmp/got.$$
+	exit 1
+fi
+n=$(printf '%s\n' "$got" | wc -l)
+[ "$n" -eq 11 ] || { echo "expected 11 exports, got $n" >&2; exit 1; }
+# needs nothing but libc (and libm, libpthread, libdl where glibc splits them)
+extra=$(readelf -d "$lib" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p' |
+	grep -Ev '^(libc|libm|libpthread|libdl|ld-linux[-a-z0-9_]*)\.so' || true)
+[ -z "$extra" ] || { echo "unexpected run-time dependencies: $extra" >&2; exit 1; }
+echo "$lib: 11 exports, depends on libc/libm only"
