@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sys/statvfs.h>
 
 #include "je.h"
 #include "vmm.h"
@@ -33,6 +34,13 @@ static __attribute__((noreturn)) void creation_failed(int err)
 	vmm_msg_str(&m, vmm_opts.pool_dir);
 	vmm_msg_str(&m, ", VMMALLOC_POOL_SIZE=");
 	vmm_msg_u64(&m, vmm_opts.pool_size);
+	/* say how much room there was, so the user can pick a size or a dir */
+	struct statvfs sv;
+	if (statvfs(vmm_opts.pool_dir, &sv) == 0) {
+		vmm_msg_str(&m, ", ");
+		vmm_msg_u64(&m, (uint64_t)sv.f_bavail * sv.f_frsize);
+		vmm_msg_str(&m, " bytes free");
+	}
 	vmm_msg_str(&m, ")");
 	vmm_die(&m);
 }
