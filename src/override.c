@@ -92,33 +92,27 @@ static __attribute__((noinline)) void *alloc_slow(enum op op, void *ptr,
 		errno = ENOMEM;
 		return NULL;
 	}
-	if (op == OP_REALLOC)
-		VMM_TRACK_FREE(ptr);
-	VMM_TRACK_MALLOC(p, op == OP_CALLOC ? a * size : size,
-			 op == OP_CALLOC);
 	return p;
 }
 
 VMM_EXPORT void *malloc(size_t size)
 {
+	VMM_TRACK_DIVERT(vmm_track_malloc(size));
 	if (VMM_LIKELY(vmm_thread_ready)) {
 		void *p = vmm_je_malloc(size);
-		if (VMM_LIKELY(p != NULL)) {
-			VMM_TRACK_MALLOC(p, size, false);
+		if (VMM_LIKELY(p != NULL))
 			return p;
-		}
 	}
 	return alloc_slow(OP_MALLOC, NULL, 0, size);
 }
 
 VMM_EXPORT void *calloc(size_t number, size_t size)
 {
+	VMM_TRACK_DIVERT(vmm_track_calloc(number, size));
 	if (VMM_LIKELY(vmm_thread_ready)) {
 		void *p = vmm_je_calloc(number, size);
-		if (VMM_LIKELY(p != NULL)) {
-			VMM_TRACK_MALLOC(p, number * size, true);
+		if (VMM_LIKELY(p != NULL))
 			return p;
-		}
 	}
 	return alloc_slow(OP_CALLOC, NULL, number, size);
 }
@@ -134,8 +128,8 @@ static void free_other(void *ptr)
 
 VMM_EXPORT void free(void *ptr)
 {
+	VMM_TRACK_DIVERT_VOID(vmm_track_free(ptr));
 	if (VMM_LIKELY(vmm_in_pool(ptr))) {
-		VMM_TRACK_FREE(ptr);
 		vmm_je_free(ptr);
 		return;
 	}
@@ -149,6 +143,7 @@ VMM_EXPORT void cfree(void *ptr)
 
 VMM_EXPORT void *realloc(void *ptr, size_t size)
 {
+	VMM_TRACK_DIVERT(vmm_track_realloc(ptr, size));
 	if (ptr == NULL)
 		return malloc(size);
 	if (size == 0) {
@@ -159,11 +154,8 @@ VMM_EXPORT void *realloc(void *ptr, size_t size)
 	if (VMM_LIKELY(vmm_in_pool(ptr))) {
 		if (VMM_LIKELY(vmm_thread_ready)) {
 			void *p = vmm_je_realloc(ptr, size);
-			if (VMM_LIKELY(p != NULL)) {
-				VMM_TRACK_FREE(ptr);
-				VMM_TRACK_MALLOC(p, size, false);
+			if (VMM_LIKELY(p != NULL))
 				return p;
-			}
 		}
 		return alloc_slow(OP_REALLOC, ptr, 0, size);
 	}
@@ -182,12 +174,11 @@ static void *aligned(size_t alignment, size_t size)
 {
 	if (alignment <= MIN_ALIGN && size >= alignment)
 		return malloc(size);
+	VMM_TRACK_DIVERT(vmm_track_aligned(alignment, size));
 	if (VMM_LIKELY(vmm_thread_ready)) {
 		void *p = vmm_je_aligned_alloc(alignment, size);
-		if (VMM_LIKELY(p != NULL)) {
-			VMM_TRACK_MALLOC(p, size, false);
+		if (VMM_LIKELY(p != NULL))
 			return p;
-		}
 	}
 	return alloc_slow(OP_ALIGNED, NULL, alignment, size);
 }
@@ -281,7 +272,7 @@ static size_t usable_size_of(void *ptr)
 
 VMM_EXPORT size_t malloc_usable_size(void *ptr)
 {
+	VMM_TRACK_DIVERT(vmm_track_usable_size(ptr));
 	size_t n = usable_size_of(ptr);
-	VMM_TRACK_USABLE(ptr, n);
 	return n;
 }

@@ -1,23 +1,86 @@
 /*
  * track.h -- the annotation contract between the allocator and dynamic
- * analysis tools (valgrind).  Every macro is a no-op unless a backend is
- * compiled in; the valgrind backend belongs to tools/valgrind's issue.
+ * analysis tools (valgrind).  Outside valgrind the whole contract costs one
+ * load of a global byte and one never-taken branch per entry point.
  *
- * Contract (sizes are the sizes the program asked for):
- *   VMM_TRACK_MALLOC(p, size, zeroed)  a block was handed out
- *   VMM_TRACK_FREE(p)                  a block was given back
- *   VMM_TRACK_RESIZE(p, old, new)      a block changed size in place
- *   VMM_TRACK_USABLE(p, size)          the program learnt the usable size
- *   VMM_TRACK_POOL(base, size)         the pool was created
+ * Contract:
+ *   VMM_TRACK_ON()               true when a tool must see this call; the
+ *                                global starts "unknown" (non-zero), so the
+ *                                first call detects the tool and caches the
+ *                                answer (RUNNING_ON_VALGRIND) for good.
+ *   VMM_TRACK_DIVERT(call)       at the top of an entry point that returns
+ *                                a value: hand the whole call to the
+ *                                tracking layer (track_valgrind.c), which
+ *                                allocates through the same engine and
+ *                                annotates every block it hands out.
+ *   VMM_TRACK_DIVERT_VOID(call)  the same for free().
+ *
+ * What the layer does (track_valgrind.c): blocks malloc-like with their
+ * requested size; calloc blocks defined, others undefined; realloc in place
+ * (resize) or by move; malloc_usable_size widens the block; bootstrap
+ * blocks; free pool regions no-access from the first call on; the pool
+ * restored after a fork remaps it.  Under memcheck only: red zones around
+ * each block and a bounded quarantine of freed blocks.  Under helgrind, drd,
+ * massif and dhat: block annotations only.  Under callgrind, cachegrind and
+ * the other tools: nothing (they measure the production path).
+ *
+ * With no backend (valgrind headers missing, -DVMM_VALGRIND=OFF, or
+ * VMM_TRACK_DISABLE defined) every macro is empty.
  */
 #ifndef VMM_TRACK_H
 #define VMM_TRACK_H 1
 
-#define VMM_TRACK_MALLOC(p, size, zeroed) ((void)(p), (void)(size), (void)(zeroed))
-#define VMM_TRACK_FREE(p) ((void)(p))
-#define VMM_TRACK_RESIZE(p, old_size, new_size) \
-	((void)(p), (void)(old_size), (void)(new_size))
-#define VMM_TRACK_USABLE(p, size) ((void)(p), (void)(size))
-#define VMM_TRACK_POOL(base, size) ((void)(base), (void)(size))
+#include <stddef.h>
+
+#if defined(VMM_HAVE_VALGRIND) && !defined(VMM_TRACK_DISABLE)
+#define VMM_TRACK_BACKEND 1
+
+enum vmm_track_mode {
+	VMM_TRACK_OFF = 0,	/* not under valgrind, or a measuring tool */
+	VMM_TRACK_UNKNOWN = 1,	/* before the first call */
+	VMM_TRACK_MEMCHECK = 2, /* annotations, red zones, quarantine */
+	VMM_TRACK_BLOCKS = 3,	/* helgrind, drd, massif, dhat: annotations */
+};
+
+/* a byte, so that the check is one load and one compare */
+extern unsigned char vmm_track_mode;
+
+#define VMM_TRACK_ON()                                                       \
+	__builtin_expect(__atomic_load_n(&vmm_track_mode, __ATOMIC_RELAXED) !=  \
+				 VMM_TRACK_OFF,                              \
+			 0)
+#define VMM_TRACK_DIVERT(call)                                               \
+	do {                                                                 \
+		if (VMM_TRACK_ON())                                          \
+			return call;                                         \
+	} while (0)
+#define VMM_TRACK_DIVERT_VOID(call)                                          \
+	do {                                                                 \
+		if (VMM_TRACK_ON()) {                                        \
+			call;                                                \
+			return;                                              \
+		}                                                            \
+	} while (0)
+
+/* the layer: same semantics as the entry points (override.c) */
+void *vmm_track_malloc(size_t size);
+void *vmm_track_calloc(size_t number, size_t size);
+void *vmm_track_realloc(void *ptr, size_t size);
+/* alignment is a power of two */
+void *vmm_track_aligned(size_t alignment, size_t size);
+void vmm_track_free(void *ptr);
+size_t vmm_track_usable_size(void *ptr);
+
+#else /* no backend */
+
+#define VMM_TRACK_ON() 0
+#define VMM_TRACK_DIVERT(call)                                               \
+	do {                                                                 \
+	} while (0)
+#define VMM_TRACK_DIVERT_VOID(call)                                          \
+	do {                                                                 \
+	} while (0)
+
+#endif
 
 #endif /* VMM_TRACK_H */

@@ -1,0 +1,602 @@
+/*
+ * track_valgrind.c -- the valgrind backend of track.h: while a tool that
+ * must see the heap is running, every entry point is diverted here, blocks
+ * are allocated through the same engine and described to the tool with
+ * client requests.
+ *
+ * NOTES
+ * - Detection runs once, on the first call (vmm_track_mode starts UNKNOWN):
+ *   RUNNING_ON_VALGRIND, then memcheck is recognised by a memcheck-only
+ *   request (GET_VBITS answers 1), helgrind/drd/massif/dhat by their
+ *   preload object.  Anything else (callgrind, cachegrind...) gets the
+ *   production path untouched, so instruction counts measure it.
+ * - Memcheck: each block is [front red zone][user bytes][back red zone]
+ *   inside one engine block; the front zone (>= 16 bytes, or the alignment)
+ *   also keeps every pointer jemalloc holds (slab and extent starts) off the
+ *   user bytes, so leak checking is not fooled by the engine's metadata.
+ *   Freed blocks wait in a quarantine bounded to 16 MiB before the engine
+ *   may reuse them.  The engine never writes pool memory (its metadata is in
+ *   DRAM, calloc's zeroing and realloc's copy are done here), so the pool's
+ *   free regions can stay no-access from the first call on.
+ * - The registry (block -> requested size, front zone) and the quarantine
+ *   live in mmap'd memory and hold pointers inverted, so memcheck's leak
+ *   scan never finds a block through them.  They are guarded by a spin lock
+ *   that tools cannot see (so it orders nothing in the program's threads);
+ *   it is taken only under memcheck.
+ * - A fork that remaps the pool (mode 1 in both processes, mode 2 in the
+ *   child) makes valgrind see a fresh, fully defined mapping: prepare saves
+ *   the V bits of live blocks, parent and child put no-access, the blocks
+ *   and their V bits back.  Our handlers are registered after fork.c's, so
+ *   they run around them.
+ * - Nothing here calls libc's malloc or stdio.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "libvmmalloc.h"
+
+#include "je.h"
+#include "track.h"
+#include "vmm.h"
+
+#ifdef VMM_TRACK_BACKEND /* otherwise this file compiles to nothing */
+
+#include <valgrind/memcheck.h>
+#include <valgrind/valgrind.h>
+
+#define RZ_FRONT 16		     /* and the minimum alignment */
+#define RZ_BACK 32		     /* a 4-byte overrun lands in here */
+#define QUARANTINE_BYTES (16 * VMM_MiB) /* freed blocks held back */
+#define QUARANTINE_SLOTS 65536u
+
+extern void __libc_free(void *ptr);
+extern void *__libc_realloc(void *ptr, size_t size);
+
+unsigned char vmm_track_mode = VMM_TRACK_UNKNOWN;
+
+static atomic_flag lock = ATOMIC_FLAG_INIT;
+static atomic_bool pool_marked;
+
+static void lock_take(void)
+{
+	while (atomic_flag_test_and_set_explicit(&lock, memory_order_acquire))
+		sched_yield();
+}
+
+static void lock_drop(void)
+{
+	atomic_flag_clear_explicit(&lock, memory_order_release);
+}
+
+/* ---- tool detection ---- */
+
+static unsigned char detect(void)
+{
+	if (!RUNNING_ON_VALGRIND)
+		return VMM_TRACK_OFF;
+	/* a memcheck-only request: other tools answer the default, 0 */
+	uint64_t probe = 0, vbits = 0;
+	if (VALGRIND_GET_VBITS(&probe, &vbits, sizeof(probe)) == 1)
+		return VMM_TRACK_MEMCHECK;
+	static const char *const tools[] = {"vgpreload_helgrind",
+					    "vgpreload_drd",
+					    "vgpreload_massif",
+					    "vgpreload_dhat"};
+	const char *pre = secure_getenv("LD_PRELOAD");
+	for (size_t i = 0; pre != NULL && i < VMM_ARRAY_SIZE(tools); i++)
+		if (strstr(pre, tools[i]) != NULL)
+			return VMM_TRACK_BLOCKS;
+	return VMM_TRACK_OFF; /* callgrind, cachegrind...: production path */
+}
+
+static unsigned char mode(void)
+{
+	unsigned char m = __atomic_load_n(&vmm_track_mode, __ATOMIC_RELAXED);
+	if (m == VMM_TRACK_UNKNOWN) {
+		m = detect();
+		__atomic_store_n(&vmm_track_mode, m, __ATOMIC_RELAXED);
+	}
+	return m;
+}
+
+/* ---- the registry: live blocks under memcheck ---- */
+
+struct slot {
+	uintptr_t key; /* ~ptr; 0 = empty */
+	size_t size;   /* requested (or widened) size */
+	size_t front;  /* bytes between the engine's block and ptr */
+};
+
+static struct {
+	struct slot *slots;
+	size_t cap; /* a power of two */
+	size_t used;
+} reg;
+
+static size_t slot_of(uintptr_t key, size_t cap)
+{
+	return (size_t)((key >> 4) * 0x9E3779B97F4A7C15ull) & (cap - 1);
+}
+
+static struct slot *map_slots(size_t cap)
+{
+	void *m = mmap(NULL, cap * sizeof(struct slot), PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	return m == MAP_FAILED ? NULL : m;
+}
+
+static bool reg_grow(void)
+{
+	size_t cap = reg.cap == 0 ? 65536 : reg.cap * 2;
+	struct slot *s = map_slots(cap);
+	if (s == NULL)
+		return false;
+	for (size_t i = 0; i < reg.cap; i++) {
+		if (reg.slots[i].key == 0)
+			continue;
+		size_t j = slot_of(reg.slots[i].key, cap);
+		while (s[j].key != 0)
+			j = (j + 1) & (cap - 1);
+		s[j] = reg.slots[i];
+	}
+	if (reg.slots != NULL)
+		munmap(reg.slots, reg.cap * sizeof(struct slot));
+	reg.slots = s;
+	reg.cap = cap;
+	return true;
+}
+
+static struct slot *reg_find(const void *ptr)
+{
+	if (reg.cap == 0)
+		return NULL;
+	uintptr_t key = ~(uintptr_t)ptr;
+	for (size_t j = slot_of(key, reg.cap);; j = (j + 1) & (reg.cap - 1)) {
+		if (reg.slots[j].key == key)
+			return &reg.slots[j];
+		if (reg.slots[j].key == 0)
+			return NULL;
+	}
+}
+
+static bool reg_insert(const void *ptr, size_t size, size_t front)
+{
+	if ((reg.used + 1) * 2 > reg.cap && !reg_grow())
+		return false;
+	uintptr_t key = ~(uintptr_t)ptr;
+	size_t j = slot_of(key, reg.cap);
+	while (reg.slots[j].key != 0)
+		j = (j + 1) & (reg.cap - 1);
+	reg.slots[j] = (struct slot){key, size, front};
+	reg.used++;
+	return true;
+}
+
+/* linear probing with backward-shift deletion: no tombstones */
+static void reg_remove(struct slot *s)
+{
+	size_t mask = reg.cap - 1;
+	size_t i = (size_t)(s - reg.slots);
+	for (size_t j = (i + 1) & mask; reg.slots[j].key != 0;
+	     j = (j + 1) & mask) {
+		size_t home = slot_of(reg.slots[j].key, reg.cap);
+		/* may j's entry move to the hole at i? */
+		if (((j - home) & mask) >= ((j - i) & mask)) {
+			reg.slots[i] = reg.slots[j];
+			i = j;
+		}
+	}
+	reg.slots[i].key = 0;
+	reg.used--;
+}
+
+/* ---- the quarantine: freed blocks the engine may not reuse yet ---- */
+
+static struct {
+	struct qent {
+		uintptr_t key; /* ~engine block */
+		size_t size;
+	} *ring;
+	size_t head, count, bytes;
+} quar;
+
+/* called with the lock held; frees what falls out */
+static void quarantine(void *raw, size_t size)
+{
+	if (quar.ring == NULL) {
+		void *m = mmap(NULL, QUARANTINE_SLOTS * sizeof(*quar.ring),
+			       PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1,
+			       0);
+		if (m != MAP_FAILED)
+			quar.ring = m;
+	}
+	if (quar.ring == NULL || size > QUARANTINE_BYTES) {
+		vmm_je_free(raw);
+		return;
+	}
+	while (quar.count == QUARANTINE_SLOTS ||
+	       quar.bytes + size > QUARANTINE_BYTES) {
+		struct qent *e = &quar.ring[quar.head];
+		vmm_je_free((void *)~e->key);
+		quar.bytes -= e->size;
+		*e = (struct qent){0, 0};
+		quar.head = (quar.head + 1) % QUARANTINE_SLOTS;
+		quar.count--;
+	}
+	size_t tail = (quar.head + quar.count) % QUARANTINE_SLOTS;
+	quar.ring[tail] = (struct qent){~(uintptr_t)raw, size};
+	quar.count++;
+	quar.bytes += size;
+}
+
+/* ---- fork: put the pool's shadow back after a remap ---- */
+
+static struct {
+	unsigned char *vbits; /* live blocks' V bits, in registry order */
+	size_t len;
+} saved;
+
+static void fork_prepare(void)
+{
+	lock_take();
+	if (mode() != VMM_TRACK_MEMCHECK || reg.cap == 0)
+		return;
+	size_t total = 0;
+	for (size_t i = 0; i < reg.cap; i++)
+		if (reg.slots[i].key != 0 && vmm_in_pool((void *)~reg.slots[i].key))
+			total += reg.slots[i].size;
+	saved.len = total == 0 ? 1 : total;
+	void *m = mmap(NULL, saved.len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	saved.vbits = m == MAP_FAILED ? NULL : m;
+	unsigned char *v = saved.vbits;
+	for (size_t i = 0; v != NULL && i < reg.cap; i++) {
+		struct slot *s = &reg.slots[i];
+		void *p = (void *)~s->key;
+		if (s->key == 0 || !vmm_in_pool(p) || s->size == 0)
+			continue;
+		(void)VALGRIND_GET_VBITS(p, v, s->size);
+		v += s->size;
+	}
+}
+
+static void fork_restore(void)
+{
+	if (saved.vbits != NULL) {
+		VALGRIND_MAKE_MEM_NOACCESS(vmm_pool.base, vmm_pool.size);
+		unsigned char *v = saved.vbits;
+		for (size_t i = 0; i < reg.cap; i++) {
+			struct slot *s = &reg.slots[i];
+			void *p = (void *)~s->key;
+			if (s->key == 0 || !vmm_in_pool(p) || s->size == 0)
+				continue;
+			VALGRIND_MAKE_MEM_UNDEFINED(p, s->size);
+			(void)VALGRIND_SET_VBITS(p, v, s->size);
+			v += s->size;
+		}
+		munmap(saved.vbits, saved.len);
+		saved.vbits = NULL;
+	}
+	lock_drop();
+}
+
+/* ---- the engine underneath ---- */
+
+/* the pool becomes no-access before its first block is handed out */
+static void mark_pool(void)
+{
+	if (atomic_load_explicit(&pool_marked, memory_order_acquire))
+		return;
+	lock_take();
+	if (!atomic_load_explicit(&pool_marked, memory_order_relaxed)) {
+		VALGRIND_MAKE_MEM_NOACCESS(vmm_pool.base, vmm_pool.size);
+		pthread_atfork(fork_prepare, fork_restore, fork_restore);
+		atomic_store_explicit(&pool_marked, true, memory_order_release);
+	}
+	lock_drop();
+}
+
+/* an engine block (or a bootstrap block during init); NULL + ENOMEM */
+static void *raw_alloc(size_t align, size_t n)
+{
+	if (vmm_enter() == VMM_ENTER_BOOT)
+		return vmm_boot_alloc(n, align < RZ_FRONT ? RZ_FRONT : align);
+	mark_pool();
+	void *p = align != 0 ? vmm_je_aligned_alloc(align, n) : vmm_je_malloc(n);
+	if (p == NULL) {
+		vmm_engine_reclaim();
+		p = align != 0 ? vmm_je_aligned_alloc(align, n)
+			       : vmm_je_malloc(n);
+	}
+	if (p == NULL)
+		errno = ENOMEM;
+	return p;
+}
+
+static size_t raw_usable(void *raw)
+{
+	return vmm_in_pool(raw) ? vmm_je_malloc_usable_size(raw)
+				: vmm_boot_usable_size(raw);
+}
+
+static bool is_foreign(const void *ptr)
+{
+	return !vmm_in_pool(ptr) && !vmm_in_boot(ptr);
+}
+
+/* ---- memcheck: red zones, registry, quarantine ---- */
+
+static void *mc_alloc(size_t align, size_t size, bool zero)
+{
+	size_t front = align > RZ_FRONT ? align : RZ_FRONT;
+	size_t n;
+	if (__builtin_add_overflow(size, front + RZ_BACK, &n)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	char *raw = raw_alloc(align, n);
+	if (raw == NULL)
+		return NULL;
+	char *p = raw + front;
+	VALGRIND_MAKE_MEM_NOACCESS(raw, n);
+	VALGRIND_MALLOCLIKE_BLOCK(p, size, RZ_FRONT, zero);
+	if (zero)
+		memset(p, 0, size);
+	lock_take();
+	bool ok = reg_insert(p, size, front);
+	lock_drop();
+	if (!ok) {
+		VALGRIND_FREELIKE_BLOCK(p, RZ_FRONT);
+		if (vmm_in_pool(raw))
+			vmm_je_free(raw);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return p;
+}
+
+static void mc_free(void *ptr)
+{
+	if (is_foreign(ptr)) {
+		__libc_free(ptr);
+		return;
+	}
+	lock_take();
+	struct slot *s = reg_find(ptr);
+	if (s == NULL) {
+		lock_drop();
+		/* not a live block: memcheck reports the invalid free */
+		VALGRIND_FREELIKE_BLOCK(ptr, 0);
+		return;
+	}
+	size_t front = s->front;
+	reg_remove(s);
+	VALGRIND_FREELIKE_BLOCK(ptr, RZ_FRONT);
+	char *raw = (char *)ptr - front;
+	if (vmm_in_pool(raw)) /* bootstrap blocks are never reused */
+		quarantine(raw, vmm_je_malloc_usable_size(raw));
+	lock_drop();
+}
+
+static void *mc_realloc(void *ptr, size_t size)
+{
+	if (is_foreign(ptr))
+		return __libc_realloc(ptr, size);
+	lock_take();
+	struct slot *s = reg_find(ptr);
+	if (s == NULL) {
+		lock_drop();
+		VALGRIND_FREELIKE_BLOCK(ptr, 0); /* reported as invalid */
+		errno = EINVAL;
+		return NULL;
+	}
+	size_t old = s->size, front = s->front;
+	char *raw = (char *)ptr - front;
+	size_t need;
+	if (vmm_in_pool(raw) &&
+	    !__builtin_add_overflow(size, front + RZ_BACK, &need) &&
+	    need <= vmm_je_malloc_usable_size(raw)) {
+		/* in place: the engine block has room, red zone included */
+		s->size = size;
+		lock_drop();
+		VALGRIND_RESIZEINPLACE_BLOCK(ptr, old, size, RZ_FRONT);
+		return ptr;
+	}
+	lock_drop();
+	/* by move, so that stale pointers to the old block are caught */
+	void *q = mc_alloc(0, size, false);
+	if (q == NULL)
+		return NULL;
+	memcpy(q, ptr, old < size ? old : size);
+	mc_free(ptr);
+	return q;
+}
+
+static size_t foreign_usable_size(void *ptr)
+{
+	static size_t (*libc_usable)(void *);
+	if (libc_usable == NULL) {
+		void *libc = dlopen("libc.so.6", RTLD_LAZY | RTLD_NOLOAD);
+		if (libc != NULL) {
+			libc_usable = (size_t(*)(void *))dlsym(
+				libc, "malloc_usable_size");
+			dlclose(libc);
+		}
+		if (libc_usable == NULL || libc_usable == malloc_usable_size)
+			return 0;
+	}
+	return libc_usable(ptr);
+}
+
+static size_t mc_usable(void *ptr)
+{
+	if (is_foreign(ptr))
+		return foreign_usable_size(ptr);
+	lock_take();
+	struct slot *s = reg_find(ptr);
+	if (s == NULL) {
+		lock_drop();
+		return 0;
+	}
+	char *raw = (char *)ptr - s->front;
+	size_t old = s->size, usable = old;
+	if (vmm_in_pool(raw))
+		usable = vmm_je_malloc_usable_size(raw) - s->front - RZ_BACK;
+	if (usable > old)
+		s->size = usable;
+	lock_drop();
+	/* the program may now use all of it: widen the block */
+	if (usable > old)
+		VALGRIND_RESIZEINPLACE_BLOCK(ptr, old, usable, RZ_FRONT);
+	return usable;
+}
+
+/* ---- helgrind, drd, massif, dhat: blocks only ---- */
+
+static void *bl_alloc(size_t align, size_t size, bool zero)
+{
+	void *p = raw_alloc(align, size);
+	if (p == NULL)
+		return NULL;
+	VALGRIND_MALLOCLIKE_BLOCK(p, size, 0, zero);
+	if (zero)
+		memset(p, 0, size);
+	return p;
+}
+
+static void bl_free(void *ptr)
+{
+	if (is_foreign(ptr)) {
+		__libc_free(ptr);
+		return;
+	}
+	VALGRIND_FREELIKE_BLOCK(ptr, 0);
+	if (vmm_in_pool(ptr))
+		vmm_je_free(ptr);
+}
+
+static void *bl_realloc(void *ptr, size_t size)
+{
+	if (is_foreign(ptr))
+		return __libc_realloc(ptr, size);
+	if (!vmm_in_pool(ptr)) {
+		/* a bootstrap block moves into the pool */
+		void *q = bl_alloc(0, size, false);
+		if (q != NULL) {
+			size_t old = vmm_boot_usable_size(ptr);
+			memcpy(q, ptr, old < size ? old : size);
+			VALGRIND_FREELIKE_BLOCK(ptr, 0);
+		}
+		return q;
+	}
+	void *q = vmm_je_realloc(ptr, size);
+	if (q == NULL) {
+		vmm_engine_reclaim();
+		q = vmm_je_realloc(ptr, size);
+	}
+	if (q == NULL) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	/* in place or moved, the tools see the old block go, a new one come */
+	VALGRIND_FREELIKE_BLOCK(ptr, 0);
+	VALGRIND_MALLOCLIKE_BLOCK(q, size, 0, 0);
+	return q;
+}
+
+/* ---- the entry points' twins ---- */
+
+void *vmm_track_malloc(size_t size)
+{
+	switch (mode()) {
+	case VMM_TRACK_MEMCHECK:
+		return mc_alloc(0, size, false);
+	case VMM_TRACK_BLOCKS:
+		return bl_alloc(0, size, false);
+	default:
+		return malloc(size);
+	}
+}
+
+void *vmm_track_calloc(size_t number, size_t size)
+{
+	unsigned char m = mode();
+	if (m == VMM_TRACK_OFF)
+		return calloc(number, size);
+	size_t n;
+	if (__builtin_mul_overflow(number, size, &n)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return m == VMM_TRACK_MEMCHECK ? mc_alloc(0, n, true)
+				       : bl_alloc(0, n, true);
+}
+
+void *vmm_track_aligned(size_t alignment, size_t size)
+{
+	switch (mode()) {
+	case VMM_TRACK_MEMCHECK:
+		return mc_alloc(alignment, size, false);
+	case VMM_TRACK_BLOCKS:
+		return bl_alloc(alignment, size, false);
+	default:
+		return aligned_alloc(alignment, size);
+	}
+}
+
+void vmm_track_free(void *ptr)
+{
+	if (ptr == NULL)
+		return;
+	switch (mode()) {
+	case VMM_TRACK_MEMCHECK:
+		mc_free(ptr);
+		break;
+	case VMM_TRACK_BLOCKS:
+		bl_free(ptr);
+		break;
+	default:
+		free(ptr);
+	}
+}
+
+void *vmm_track_realloc(void *ptr, size_t size)
+{
+	unsigned char m = mode();
+	if (m == VMM_TRACK_OFF)
+		return realloc(ptr, size);
+	if (ptr == NULL)
+		return vmm_track_malloc(size);
+	if (size == 0) {
+		vmm_track_free(ptr);
+		return NULL;
+	}
+	return m == VMM_TRACK_MEMCHECK ? mc_realloc(ptr, size)
+				       : bl_realloc(ptr, size);
+}
+
+size_t vmm_track_usable_size(void *ptr)
+{
+	switch (mode()) {
+	case VMM_TRACK_MEMCHECK:
+		return ptr == NULL ? 0 : mc_usable(ptr);
+	case VMM_TRACK_BLOCKS:
+		if (ptr == NULL)
+			return 0;
+		return is_foreign(ptr) ? foreign_usable_size(ptr)
+				       : raw_usable(ptr);
+	default:
+		return malloc_usable_size(ptr);
+	}
+}
+
+#endif /* VMM_TRACK_BACKEND */
