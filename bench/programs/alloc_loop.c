@@ -47,7 +47,7 @@ int main(int argc, char **argv)
 	struct bench_args a = bench_parse(argc, argv, 1);
 	static size_t sizes[NSIZES];
 	uint64_t seed = 0x9e3779b97f4a7c15ULL;
-	long ops = bench_scaled(1e8, a.scale, 1000) / a.threads;
+	long ops = bench_scaled(5e7, a.scale, 1000) / a.threads;
 	struct worker *w = calloc((size_t)a.threads, sizeof(*w));
 
 	if (w == NULL)

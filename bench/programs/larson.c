@@ -42,7 +42,7 @@ static void *round_fn(void *arg)
 int main(int argc, char **argv)
 {
 	struct bench_args a = bench_parse(argc, argv, 2);
-	long total = bench_scaled(5e7, a.scale, 1000);
+	long total = bench_scaled(3e7, a.scale, 1000);
 	long per_round = total / a.threads / ROUNDS;
 	struct table *tabs = calloc((size_t)a.threads, sizeof(*tabs));
 	pthread_t *tids = calloc((size_t)a.threads, sizeof(*tids));

@@ -78,7 +78,7 @@ static void *work(void *arg)
 int main(int argc, char **argv)
 {
 	struct bench_args a = bench_parse(argc, argv, 2);
-	long steps = bench_scaled(5e5, a.scale, 100) / a.threads;
+	long steps = bench_scaled(3e5, a.scale, 100) / a.threads;
 	struct worker *w = calloc((size_t)a.threads, sizeof(*w));
 	pthread_t *tids = calloc((size_t)a.threads, sizeof(*tids));
 	long allocs = 0;

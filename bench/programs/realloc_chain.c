@@ -44,7 +44,7 @@ BENCH_NOINLINE void *bench_kernel(void *arg)
 int main(int argc, char **argv)
 {
 	struct bench_args a = bench_parse(argc, argv, 1);
-	long chains = bench_scaled(1e6, a.scale, 100) / a.threads;
+	long chains = bench_scaled(1e5, a.scale, 100) / a.threads;
 	struct worker *w = calloc((size_t)a.threads, sizeof(*w));
 	pthread_t *tids = calloc((size_t)a.threads, sizeof(*tids));
 	long total = 0;
