@@ -68,14 +68,20 @@ static void *hook_alloc(extent_hooks_t *h, void *new_addr, size_t size,
 	int saved = errno;
 	void *ret = NULL;
 	pthread_mutex_lock(&eng.lock);
+	VMM_ASSERT(pthread_mutex_trylock(&eng.lock) == EBUSY);
+	VMM_LOG(3, "new_addr %p size %zu alignment %zu commit %d", new_addr,
+		size, alignment, (int)*commit);
 	eng.counts.alloc_calls++;
 	uintptr_t base = (uintptr_t)vmm_pool.base;
 	uintptr_t start = VMM_ALIGN_UP(base + eng.bump, alignment);
 	if (new_addr != NULL && (uintptr_t)new_addr != start)
 		goto out;
 	if (start < base || size > vmm_pool.size ||
-	    start - base > vmm_pool.size - size)
+	    start - base > vmm_pool.size - size) {
+		VMM_LOG(1, "pool exhausted: %zu bytes asked, %zu left", size,
+			vmm_pool.size - eng.bump);
 		goto out;
+	}
 	if (*commit) {
 		if (eng.reserving)
 			eng.phantom += (ptrdiff_t)size;
@@ -83,6 +89,8 @@ static void *hook_alloc(extent_hooks_t *h, void *new_addr, size_t size,
 			goto out;
 		else
 			eng.counts.committed += size;
+		if (vmm_debug && !eng.reserving)
+			vmm_stats_commit((ptrdiff_t)size);
 	}
 	eng.bump = start + size - base;
 	eng.counts.alloc_ok++;
@@ -110,6 +118,8 @@ static void count(unsigned long *calls, unsigned long *ok, bool success,
 	if (success) {
 		(*ok)++;
 		eng.counts.committed += (size_t)delta;
+		if (vmm_debug)
+			vmm_stats_commit(delta);
 	}
 	pthread_mutex_unlock(&eng.lock);
 }
@@ -125,12 +135,19 @@ static bool hook_commit(extent_hooks_t *h, void *addr, size_t size,
 			size_t offset, size_t length, unsigned arena_ind)
 {
 	(void)h, (void)size, (void)arena_ind;
+	VMM_ASSERT(vmm_in_pool(addr) && offset + length <= size &&
+		   size <= vmm_pool.size - (size_t)((char *)addr - vmm_pool.base));
+	VMM_LOG(3, "addr %p size %zu offset %zu length %zu", addr, size,
+		offset, length);
 	if (eng.reserving) {
 		eng.phantom += (ptrdiff_t)length;
 		return false;
 	}
 	int saved = errno;
 	int err = vmm_pool_commit(&vmm_pool, (char *)addr + offset, length);
+	if (err != 0)
+		VMM_LOG(1, "cannot back %zu bytes at %p: %s", length,
+			(void *)((char *)addr + offset), vmm_strerror(err));
 	errno = saved;
 	count(&eng.counts.commit_calls, &eng.counts.commit_ok, err == 0,
 	      (ptrdiff_t)length);
@@ -141,6 +158,10 @@ static bool hook_decommit(extent_hooks_t *h, void *addr, size_t size,
 			  size_t offset, size_t length, unsigned arena_ind)
 {
 	(void)h, (void)size, (void)arena_ind;
+	VMM_ASSERT(vmm_in_pool(addr) && offset + length <= size &&
+		   size <= vmm_pool.size - (size_t)((char *)addr - vmm_pool.base));
+	VMM_LOG(3, "addr %p size %zu offset %zu length %zu", addr, size,
+		offset, length);
 	if (eng.reserving) {
 		eng.phantom -= (ptrdiff_t)length;
 		return false;
@@ -159,6 +180,9 @@ static bool hook_split(extent_hooks_t *h, void *addr, size_t size,
 {
 	(void)h, (void)addr, (void)size, (void)size_a, (void)size_b;
 	(void)committed, (void)arena_ind;
+	VMM_ASSERT(vmm_in_pool(addr) && size_a + size_b == size);
+	VMM_LOG(3, "addr %p size %zu into %zu + %zu", addr, size, size_a,
+		size_b);
 	return false;
 }
 
@@ -168,6 +192,8 @@ static bool hook_merge(extent_hooks_t *h, void *addr_a, size_t size_a,
 {
 	(void)h, (void)addr_a, (void)size_a, (void)addr_b, (void)size_b;
 	(void)committed, (void)arena_ind;
+	VMM_ASSERT(vmm_in_pool(addr_a) && (char *)addr_a + size_a == addr_b);
+	VMM_LOG(3, "%p (%zu) + %p (%zu)", addr_a, size_a, addr_b, size_b);
 	return false;
 }
 

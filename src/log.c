@@ -1,20 +1,61 @@
 /*
  * log.c -- every message the library writes: error lines and (in the debug
- * variant) trace output, through write(2) only.
+ * variant) trace output, assertion failures and backtraces, through
+ * write(2) only.
  *
  * NOTES
  * - Never allocates and never uses stdio: it runs inside malloc, during
  *   initialisation and while jemalloc's fork handlers hold every arena lock.
+ *   Lines are built in a stack buffer and written with one write(2).
  * - errno is preserved across every call here.
  * - strerror() may allocate for unknown codes; strerrordesc_np() never does.
+ * - Debug variant: output goes to a duplicate of fd 2 taken at start-up (a
+ *   program that closes fd 2, as many do at exit, cannot make us write into
+ *   whatever file later takes number 2), or to VMMALLOC_LOG_FILE.  Before
+ *   each write the fd is checked to still be the file we opened (st_dev and
+ *   st_ino), so a program that closes all descriptors and reuses the number
+ *   never receives our lines.
+ * - A VMMALLOC_LOG_FILE name ending in '-' gets the pid appended, and a
+ *   forked child reopens it with its own pid (the original kept writing
+ *   into the parent's file); without '-', parent and child share the file.
+ * - The release build never reaches any of this except the error lines
+ *   (vmm_error/vmm_die on fd 2): every caller tests vmm_debug first.
+ * - Backtraces use libunwind (local unwinding, no malloc on this path) and
+ *   are compiled only into the debug variant, which alone links it.
  */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <jemalloc/jemalloc.h>
+
+#include "libvmmalloc.h"
 #include "vmm.h"
+
+#if defined(VMM_DEBUG) && defined(VMM_HAVE_LIBUNWIND)
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+static const bool have_unwind = true;
+#else
+static const bool have_unwind = false;
+#endif
+
+/* ---- message building ---- */
+
+static void msg_char(struct vmm_msg *m, char c)
+{
+	if (m->len < sizeof(m->buf) - 1)
+		m->buf[m->len++] = c;
+}
 
 void vmm_msg_str(struct vmm_msg *m, const char *s)
 {
@@ -36,18 +77,111 @@ void vmm_msg_u64(struct vmm_msg *m, uint64_t v)
 		m->buf[m->len++] = tmp[--n];
 }
 
-void vmm_msg_hex(struct vmm_msg *m, uintptr_t v)
+static void msg_i64(struct vmm_msg *m, int64_t v)
+{
+	if (v < 0) {
+		msg_char(m, '-');
+		vmm_msg_u64(m, (uint64_t)0 - (uint64_t)v);
+	} else {
+		vmm_msg_u64(m, (uint64_t)v);
+	}
+}
+
+static void msg_hex_digits(struct vmm_msg *m, uint64_t v)
 {
 	static const char digits[] = "0123456789abcdef";
-	char tmp[2 * sizeof(v)];
+	char tmp[16];
 	size_t n = 0;
 	do {
 		tmp[n++] = digits[v & 0xf];
 		v >>= 4;
 	} while (v != 0);
-	vmm_msg_str(m, "0x");
 	while (n > 0 && m->len < sizeof(m->buf) - 1)
 		m->buf[m->len++] = tmp[--n];
+}
+
+void vmm_msg_hex(struct vmm_msg *m, uintptr_t v)
+{
+	vmm_msg_str(m, "0x");
+	msg_hex_digits(m, v);
+}
+
+/*
+ * A printf subset: %s %c %d %u %x %p %% with the length modifiers l, ll
+ * and z.  %p prints like glibc (0x..., or (nil)).  The callers' formats
+ * are checked by the compiler (format attribute).
+ */
+static void msg_vformat(struct vmm_msg *m, const char *fmt, va_list ap)
+{
+	for (const char *f = fmt; *f != '\0'; f++) {
+		if (*f != '%') {
+			msg_char(m, *f);
+			continue;
+		}
+		f++;
+		int longs = 0;
+		bool size = false;
+		for (;; f++) {
+			if (*f == 'l')
+				longs++;
+			else if (*f == 'z')
+				size = true;
+			else
+				break;
+		}
+		switch (*f) {
+		case '%':
+			msg_char(m, '%');
+			break;
+		case 'c':
+			msg_char(m, (char)va_arg(ap, int));
+			break;
+		case 's':
+			vmm_msg_str(m, va_arg(ap, const char *));
+			break;
+		case 'p': {
+			void *p = va_arg(ap, void *);
+			if (p == NULL)
+				vmm_msg_str(m, "(nil)");
+			else
+				vmm_msg_hex(m, (uintptr_t)p);
+			break;
+		}
+		case 'd':
+		case 'i':
+			if (size)
+				msg_i64(m, va_arg(ap, ssize_t));
+			else if (longs >= 2)
+				msg_i64(m, va_arg(ap, long long));
+			else if (longs == 1)
+				msg_i64(m, va_arg(ap, long));
+			else
+				msg_i64(m, va_arg(ap, int));
+			break;
+		case 'u':
+		case 'x': {
+			uint64_t v;
+			if (size)
+				v = va_arg(ap, size_t);
+			else if (longs >= 2)
+				v = va_arg(ap, unsigned long long);
+			else if (longs == 1)
+				v = va_arg(ap, unsigned long);
+			else
+				v = va_arg(ap, unsigned);
+			if (*f == 'u')
+				vmm_msg_u64(m, v);
+			else
+				msg_hex_digits(m, v);
+			break;
+		}
+		case '\0':
+			return;
+		default:
+			msg_char(m, '?');
+			break;
+		}
+	}
 }
 
 const char *vmm_strerror(int err)
@@ -55,6 +189,8 @@ const char *vmm_strerror(int err)
 	const char *s = strerrordesc_np(err);
 	return s != NULL ? s : "unknown error";
 }
+
+/* ---- output ---- */
 
 static void write_all(int fd, const char *buf, size_t len)
 {
@@ -69,6 +205,197 @@ static void write_all(int fd, const char *buf, size_t len)
 	}
 }
 
+/* an fd we opened, and the file it must still refer to */
+struct out {
+	int fd;
+	dev_t dev;
+	ino_t ino;
+};
+
+static struct out err_out = {.fd = -1}; /* dup of fd 2 (debug variant) */
+static struct out log_out = {.fd = -1}; /* VMMALLOC_LOG_FILE */
+static char log_path[PATH_MAX];
+static bool log_pid_suffix;
+
+static bool out_set(struct out *o, int fd)
+{
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) != 0)
+		return false;
+	o->fd = fd;
+	o->dev = st.st_dev;
+	o->ino = st.st_ino;
+	return true;
+}
+
+static void out_write(const struct out *o, const char *buf, size_t len)
+{
+	struct stat st;
+	if (o->fd < 0 || fstat(o->fd, &st) != 0 || st.st_dev != o->dev ||
+	    st.st_ino != o->ino)
+		return; /* closed, or the number now belongs to the program */
+	write_all(o->fd, buf, len);
+}
+
+/* where trace lines go: the log file, else stderr's duplicate */
+static const struct out *log_dest(void)
+{
+	return log_out.fd >= 0 ? &log_out : &err_out;
+}
+
+void vmm_log_raw(const char *s, size_t len)
+{
+	int saved = errno;
+	out_write(log_dest(), s, len);
+	errno = saved;
+}
+
+/* an error: on stderr, and also in the log file when there is one */
+static void emit_error(const char *buf, size_t len)
+{
+	if (!vmm_debug) {
+		write_all(STDERR_FILENO, buf, len);
+		return;
+	}
+	if (err_out.fd >= 0)
+		out_write(&err_out, buf, len);
+	else
+		write_all(STDERR_FILENO, buf, len); /* before vmm_log_init */
+	if (log_out.fd >= 0)
+		out_write(&log_out, buf, len);
+}
+
+static const char *base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return slash != NULL ? slash + 1 : path;
+}
+
+static void line_prefix(struct vmm_msg *m, unsigned level, const char *file,
+			int line, const char *func)
+{
+	vmm_msg_str(m, "<libvmmalloc>: <");
+	vmm_msg_u64(m, level);
+	vmm_msg_str(m, "> [");
+	vmm_msg_str(m, base_name(file));
+	msg_char(m, ':');
+	msg_i64(m, line);
+	msg_char(m, ' ');
+	vmm_msg_str(m, func);
+	vmm_msg_str(m, "] ");
+}
+
+static void format_line(struct vmm_msg *m, unsigned level, const char *file,
+			int line, const char *func, int err, const char *fmt,
+			va_list ap)
+{
+	line_prefix(m, level, file, line, func);
+	bool with_errno = fmt[0] == '!';
+	msg_vformat(m, with_errno ? fmt + 1 : fmt, ap);
+	if (with_errno) {
+		vmm_msg_str(m, ": ");
+		vmm_msg_str(m, vmm_strerror(err));
+	}
+	/* the newline always fits: msg_* stop one byte short of the end */
+	m->buf[m->len++] = '\n';
+}
+
+void vmm_log_at(unsigned level, const char *file, int line, const char *func,
+		const char *fmt, ...)
+{
+	int saved = errno;
+	struct vmm_msg m = {.len = 0};
+	va_list ap;
+	va_start(ap, fmt);
+	format_line(&m, level, file, line, func, saved, fmt, ap);
+	va_end(ap);
+	out_write(log_dest(), m.buf, m.len);
+	errno = saved;
+}
+
+/* ---- entry points: level 4 and call counters ---- */
+
+VMM_TLS bool vmm_in_call;
+_Atomic uint64_t vmm_call_count[VMM_CALL_COUNT];
+
+bool vmm_call_enter(enum vmm_call call, const char *file, int line,
+		    const char *func, const char *fmt, ...)
+{
+	if (vmm_in_call)
+		return false; /* nested: the outer entry point logged it */
+	vmm_in_call = true;
+	atomic_fetch_add_explicit(&vmm_call_count[call], 1,
+				  memory_order_relaxed);
+	if (VMM_UNLIKELY(vmm_opts.log_level >= 4)) {
+		int saved = errno;
+		struct vmm_msg m = {.len = 0};
+		va_list ap;
+		va_start(ap, fmt);
+		format_line(&m, 4, file, line, func, saved, fmt, ap);
+		va_end(ap);
+		out_write(log_dest(), m.buf, m.len);
+		errno = saved;
+	}
+	return true;
+}
+
+/* ---- backtraces, assertions, fatal errors ---- */
+
+static void backtrace_print(void)
+{
+#if defined(VMM_DEBUG) && defined(VMM_HAVE_LIBUNWIND)
+	unw_context_t ctx;
+	unw_cursor_t cur;
+	if (unw_getcontext(&ctx) != 0 || unw_init_local(&cur, &ctx) != 0)
+		return;
+	struct vmm_msg m = {.len = 0};
+	vmm_msg_str(&m, "<libvmmalloc>: backtrace:\n");
+	emit_error(m.buf, m.len);
+	for (unsigned i = 0; i < 64 && unw_step(&cur) > 0; i++) {
+		unw_word_t ip = 0, off = 0;
+		char name[256];
+		unw_get_reg(&cur, UNW_REG_IP, &ip);
+		if (unw_get_proc_name(&cur, name, sizeof(name), &off) != 0)
+			strcpy(name, "??");
+		m.len = 0;
+		vmm_msg_str(&m, "<libvmmalloc>:   #");
+		vmm_msg_u64(&m, i);
+		msg_char(&m, ' ');
+		vmm_msg_hex(&m, (uintptr_t)ip);
+		msg_char(&m, ' ');
+		vmm_msg_str(&m, name);
+		vmm_msg_str(&m, "+");
+		vmm_msg_hex(&m, (uintptr_t)off);
+		Dl_info info;
+		if (dladdr((void *)ip, &info) != 0 && info.dli_fname != NULL) {
+			vmm_msg_str(&m, " (");
+			vmm_msg_str(&m, base_name(info.dli_fname));
+			msg_char(&m, ')');
+		}
+		m.buf[m.len++] = '\n';
+		emit_error(m.buf, m.len);
+	}
+#else
+	static const char none[] =
+		"<libvmmalloc>: backtrace: unavailable (built without "
+		"libunwind)\n";
+	emit_error(none, sizeof(none) - 1);
+#endif
+}
+
+void vmm_assert_fail(const char *expr, const char *file, int line,
+		     const char *func)
+{
+	struct vmm_msg m = {.len = 0};
+	line_prefix(&m, 1, file, line, func);
+	vmm_msg_str(&m, "assertion failure: ");
+	vmm_msg_str(&m, expr);
+	m.buf[m.len++] = '\n';
+	emit_error(m.buf, m.len);
+	backtrace_print();
+	abort();
+}
+
 void vmm_error(struct vmm_msg *m)
 {
 	int saved = errno;
@@ -78,12 +405,125 @@ void vmm_error(struct vmm_msg *m)
 	m->buf[m->len] = '\0';
 	vmm_msg_str(&line, m->buf);
 	line.buf[line.len++] = '\n';
-	write_all(STDERR_FILENO, line.buf, line.len);
+	emit_error(line.buf, line.len);
 	errno = saved;
 }
 
 void vmm_die(struct vmm_msg *m)
 {
 	vmm_error(m);
+	if (vmm_debug)
+		backtrace_print();
 	abort();
+}
+
+/* ---- start-up (debug variant) ---- */
+
+static int open_log(void)
+{
+	return open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+}
+
+/* builds log_path from VMMALLOC_LOG_FILE: a trailing '-' gets the pid */
+static void make_log_path(void)
+{
+	struct vmm_msg m = {.len = 0};
+	vmm_msg_str(&m, vmm_opts.log_file);
+	if (log_pid_suffix)
+		vmm_msg_u64(&m, (uint64_t)getpid());
+	size_t n = m.len < sizeof(log_path) ? m.len : sizeof(log_path) - 1;
+	memcpy(log_path, m.buf, n);
+	log_path[n] = '\0';
+}
+
+static void fork_prepare(void)
+{
+	/* runs after fork.c's prepare: the pool is already remapped/cloned */
+	VMM_LOG(2, "fork: prepare (VMMALLOC_FORK=%u)",
+		(unsigned)vmm_opts.fork_mode);
+}
+
+static void fork_parent(void)
+{
+	VMM_LOG(2, "fork: parent %d continues", (int)getpid());
+}
+
+static void fork_child(void)
+{
+	if (log_pid_suffix && log_out.fd >= 0) {
+		/* the child gets its own file: better than the original */
+		int old = log_out.fd;
+		make_log_path();
+		int fd = open_log();
+		if (fd >= 0 && out_set(&log_out, fd)) {
+			close(old);
+		} else {
+			if (fd >= 0)
+				close(fd);
+			VMM_LOG(1, "!cannot open %s, child keeps the parent's "
+				   "log file", log_path);
+		}
+	}
+	VMM_LOG(2, "fork: child %d of %d", (int)getpid(), (int)getppid());
+}
+
+/* a test-only way into the assertion path; read in the debug variant only */
+static __attribute__((noinline)) void vmm_selftest_assert(const char *what)
+{
+	VMM_ASSERT(strcmp(what, "assert") != 0);
+}
+
+void vmm_log_init(void)
+{
+	if (!vmm_debug)
+		return;
+	int saved = errno;
+	/* a private duplicate of fd 2, out of the way of low fd numbers */
+	int fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 100);
+	if (fd < 0)
+		fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+	if (fd >= 0 && !out_set(&err_out, fd))
+		close(fd);
+
+	const char *name = vmm_opts.log_file;
+	if (name != NULL) {
+		size_t len = strlen(name);
+		log_pid_suffix = len > 0 && name[len - 1] == '-';
+		make_log_path();
+		fd = open_log();
+		if (fd < 0 || !out_set(&log_out, fd)) {
+			/* the original's line: Error (lib): VAR=file: text */
+			struct vmm_msg m = {.len = 0};
+			vmm_msg_str(&m, "VMMALLOC_LOG_FILE=");
+			vmm_msg_str(&m, log_path);
+			vmm_msg_str(&m, ": ");
+			vmm_msg_str(&m, vmm_strerror(errno));
+			vmm_error(&m);
+			abort();
+		}
+	}
+	pthread_atfork(fork_prepare, fork_parent, fork_child);
+
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	exe[n > 0 ? n : 0] = '\0';
+	VMM_LOG(1, "pid %d: program: %s", (int)getpid(), exe);
+	VMM_LOG(1, "libvmmalloc version %d.%d", VMMALLOC_MAJOR_VERSION,
+		VMMALLOC_MINOR_VERSION);
+	VMM_LOG(1, "build: debug variant, jemalloc %s (private copy), "
+		   "compiler %s, backtraces %s",
+		JEMALLOC_VERSION, __VERSION__,
+		have_unwind ? "libunwind" : "unavailable");
+	VMM_LOG(1, "settings: VMMALLOC_POOL_DIR=%s VMMALLOC_POOL_SIZE=%zu "
+		   "VMMALLOC_FORK=%u VMMALLOC_LOG_LEVEL=%u "
+		   "VMMALLOC_LOG_FILE=%s VMMALLOC_LOG_STATS=%u",
+		vmm_opts.pool_dir, vmm_opts.pool_size,
+		(unsigned)vmm_opts.fork_mode, vmm_opts.log_level,
+		vmm_opts.log_file != NULL ? log_path : "(stderr)",
+		vmm_opts.log_stats);
+
+	const char *selftest = secure_getenv("VMMALLOC_DEBUG_SELFTEST");
+	if (selftest != NULL)
+		vmm_selftest_assert(selftest);
+	errno = saved;
 }

@@ -97,6 +97,7 @@ static __attribute__((noinline)) void *alloc_slow(enum op op, void *ptr,
 
 VMM_EXPORT void *malloc(size_t size)
 {
+	VMM_LOG_CALL(malloc, "size %zu", size);
 	VMM_TRACK_DIVERT(vmm_track_malloc(size));
 	if (VMM_LIKELY(vmm_thread_ready)) {
 		void *p = vmm_je_malloc(size);
@@ -108,6 +109,7 @@ VMM_EXPORT void *malloc(size_t size)
 
 VMM_EXPORT void *calloc(size_t number, size_t size)
 {
+	VMM_LOG_CALL(calloc, "nmemb %zu, size %zu", number, size);
 	VMM_TRACK_DIVERT(vmm_track_calloc(number, size));
 	if (VMM_LIKELY(vmm_thread_ready)) {
 		void *p = vmm_je_calloc(number, size);
@@ -128,6 +130,7 @@ static void free_other(void *ptr)
 
 VMM_EXPORT void free(void *ptr)
 {
+	VMM_LOG_CALL(free, "ptr %p", ptr);
 	VMM_TRACK_DIVERT_VOID(vmm_track_free(ptr));
 	if (VMM_LIKELY(vmm_in_pool(ptr))) {
 		vmm_je_free(ptr);
@@ -138,11 +141,13 @@ VMM_EXPORT void free(void *ptr)
 
 VMM_EXPORT void cfree(void *ptr)
 {
+	VMM_LOG_CALL(cfree, "ptr %p", ptr);
 	free(ptr);
 }
 
 VMM_EXPORT void *realloc(void *ptr, size_t size)
 {
+	VMM_LOG_CALL(realloc, "ptr %p, size %zu", ptr, size);
 	VMM_TRACK_DIVERT(vmm_track_realloc(ptr, size));
 	if (ptr == NULL)
 		return malloc(size);
@@ -185,6 +190,7 @@ static void *aligned(size_t alignment, size_t size)
 
 VMM_EXPORT int posix_memalign(void **memptr, size_t alignment, size_t size)
 {
+	VMM_LOG_CALL(posix_memalign, "alignment %zu  size %zu", alignment, size);
 	if (!is_pow2(alignment) || alignment % sizeof(void *) != 0)
 		return EINVAL;
 	int saved = errno;
@@ -198,6 +204,7 @@ VMM_EXPORT int posix_memalign(void **memptr, size_t alignment, size_t size)
 
 VMM_EXPORT void *aligned_alloc(size_t alignment, size_t size)
 {
+	VMM_LOG_CALL(aligned_alloc, "alignment %zu  size %zu", alignment, size);
 	if (!is_pow2(alignment)) {
 		errno = EINVAL;
 		return NULL;
@@ -207,6 +214,7 @@ VMM_EXPORT void *aligned_alloc(size_t alignment, size_t size)
 
 VMM_EXPORT void *memalign(size_t alignment, size_t size)
 {
+	VMM_LOG_CALL(memalign, "boundary %zu  size %zu", alignment, size);
 	/* glibc: small alignments are malloc's, others round up to 2^n */
 	if (alignment > SIZE_MAX / 2 + 1) {
 		errno = EINVAL;
@@ -229,11 +237,13 @@ static size_t page_size(void)
 
 VMM_EXPORT void *valloc(size_t size)
 {
+	VMM_LOG_CALL(valloc, "size %zu", size);
 	return aligned(page_size(), size);
 }
 
 VMM_EXPORT void *pvalloc(size_t size)
 {
+	VMM_LOG_CALL(pvalloc, "size %zu", size);
 	size_t page = page_size();
 	size_t rounded = (size + page - 1) & ~(page - 1);
 	if (rounded < size) {
@@ -272,6 +282,7 @@ static size_t usable_size_of(void *ptr)
 
 VMM_EXPORT size_t malloc_usable_size(void *ptr)
 {
+	VMM_LOG_CALL(malloc_usable_size, "ptr %p", ptr);
 	VMM_TRACK_DIVERT(vmm_track_usable_size(ptr));
 	size_t n = usable_size_of(ptr);
 	return n;

@@ -145,8 +145,10 @@ static inline void vmm_call_leave(const bool *outer)
 		vmm_call_enter(VMM_CALL_##name, __FILE__, __LINE__,          \
 			       __func__, __VA_ARGS__)
 
-/* ---- stats.c: the exit summary (debug variant) ---- */
+/* calls per entry point (outermost calls only), counted by vmm_call_enter */
 extern _Atomic uint64_t vmm_call_count[VMM_CALL_COUNT];
+
+/* ---- stats.c: the exit summary (debug variant) ---- */
 extern const char *const vmm_call_names[VMM_CALL_COUNT];
 /* pool bytes backed (+) or given back (-) by the extent hooks */
 void vmm_stats_commit(ptrdiff_t delta);

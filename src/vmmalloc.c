@@ -48,10 +48,15 @@ static __attribute__((noreturn)) void creation_failed(int err)
 bool vmm_lib_init(void)
 {
 	vmm_options_load();
+	vmm_log_init();
+	VMM_LOG(3, "creating the pool");
 	int err = vmm_pool_create(&vmm_pool, vmm_opts.pool_dir,
 				  vmm_opts.pool_size, 0);
 	if (err != 0)
 		creation_failed(err);
+	VMM_LOG(2, "pool created: %zu bytes at %p (usable %zu), fd %d, in %s",
+		vmm_pool.file_size, (void *)vmm_pool.base, vmm_pool.size,
+		vmm_pool.fd, vmm_opts.pool_dir);
 	if (vmm_opts.pool_prealloc) {
 		err = vmm_pool_commit(&vmm_pool, vmm_pool.base, vmm_pool.size);
 		if (err != 0)
@@ -61,6 +66,8 @@ bool vmm_lib_init(void)
 	if (!vmm_engine_init(&vmm_pool))
 		creation_failed(ENOMEM);
 	vmm_fork_init();
+	VMM_LOG(2, "ready: pool arena %u, fork mode %u", vmm_engine_arena(),
+		(unsigned)vmm_opts.fork_mode);
 	return true;
 }
 

@@ -1,0 +1,212 @@
+/*
+ * stats.c -- the debug variant's exit summary (VMMALLOC_LOG_STATS): the
+ * pool, what the engine holds, calls per entry point and the fork mode,
+ * followed by jemalloc's own statistics; "json" makes it one JSON object.
+ *
+ * NOTES
+ * - Runs from the library destructor, after the program's atexit handlers;
+ *   the pool stays mapped, so later calls keep working.
+ * - No stdio and no pool allocation: our text goes through vmm_log_raw;
+ *   jemalloc's malloc_stats_print formats into its own internal buffer
+ *   (jemalloc metadata, in DRAM) and hands us strings through a callback.
+ * - The counters exist in both variants but are only touched in the debug
+ *   one (vmm_call_enter, the commit hooks), so release pays nothing.
+ * - "peak" is the highest number of pool bytes committed (backed by file
+ *   blocks) at once -- what a pool of that size must be able to back.
+ */
+#define _GNU_SOURCE
+#include <stdatomic.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "je.h"
+#include "libvmmalloc.h"
+#include "vmm.h"
+
+const char *const vmm_call_names[VMM_CALL_COUNT] = {
+	[VMM_CALL_malloc] = "malloc",
+	[VMM_CALL_calloc] = "calloc",
+	[VMM_CALL_realloc] = "realloc",
+	[VMM_CALL_free] = "free",
+	[VMM_CALL_cfree] = "cfree",
+	[VMM_CALL_posix_memalign] = "posix_memalign",
+	[VMM_CALL_aligned_alloc] = "aligned_alloc",
+	[VMM_CALL_memalign] = "memalign",
+	[VMM_CALL_valloc] = "valloc",
+	[VMM_CALL_pvalloc] = "pvalloc",
+	[VMM_CALL_malloc_usable_size] = "malloc_usable_size",
+};
+
+static _Atomic int64_t committed, committed_peak;
+
+void vmm_stats_commit(ptrdiff_t delta)
+{
+	int64_t now = atomic_fetch_add_explicit(&committed, delta,
+						memory_order_relaxed) +
+		      delta;
+	int64_t peak = atomic_load_explicit(&committed_peak,
+					    memory_order_relaxed);
+	while (now > peak &&
+	       !atomic_compare_exchange_weak(&committed_peak, &peak, now))
+		;
+}
+
+struct summary {
+	size_t pool_size, usable, allocated, active, resident;
+	int64_t committed, peak;
+};
+
+/* one mallctl value of the pool arena; 0 if unavailable */
+static size_t arena_stat(const char *leaf)
+{
+	char name[96];
+	struct vmm_msg m = {.len = 0};
+	vmm_msg_str(&m, "stats.arenas.");
+	vmm_msg_u64(&m, vmm_engine_arena());
+	vmm_msg_str(&m, ".");
+	vmm_msg_str(&m, leaf);
+	if (m.len >= sizeof(name))
+		return 0;
+	memcpy(name, m.buf, m.len);
+	name[m.len] = '\0';
+	size_t v = 0, len = sizeof(v);
+	if (vmm_je_mallctl(name, &v, &len, NULL, 0) != 0)
+		return 0;
+	return v;
+}
+
+static void collect(struct summary *s)
+{
+	uint64_t epoch = 1;
+	size_t len = sizeof(epoch);
+	vmm_je_mallctl("epoch", &epoch, &len, &epoch, sizeof(epoch));
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	s->pool_size = vmm_pool.file_size;
+	s->usable = vmm_pool.size;
+	s->allocated = arena_stat("small.allocated") +
+		       arena_stat("large.allocated");
+	s->active = arena_stat("pactive") * page;
+	s->resident = arena_stat("resident");
+	s->committed = atomic_load(&committed);
+	s->peak = atomic_load(&committed_peak);
+}
+
+/* a line buffer that flushes into the log when full */
+static void put(struct vmm_msg *m)
+{
+	vmm_log_raw(m->buf, m->len);
+	m->len = 0;
+}
+
+static void field(struct vmm_msg *m, const char *name, uint64_t v)
+{
+	vmm_msg_str(m, name);
+	vmm_msg_u64(m, v);
+	vmm_msg_str(m, "\n");
+	put(m);
+}
+
+static void je_write(void *opaque, const char *s)
+{
+	(void)opaque;
+	vmm_log_raw(s, strlen(s));
+}
+
+static void print_text(const struct summary *s)
+{
+	struct vmm_msg m = {.len = 0};
+	vmm_msg_str(&m, "=== libvmmalloc statistics (pid ");
+	vmm_msg_u64(&m, (uint64_t)getpid());
+	vmm_msg_str(&m, ") ===\n");
+	put(&m);
+	field(&m, "pool size:        ", s->pool_size);
+	field(&m, "usable:           ", s->usable);
+	field(&m, "allocated:        ", s->allocated);
+	field(&m, "active:           ", s->active);
+	field(&m, "resident:         ", s->resident);
+	field(&m, "committed:        ", (uint64_t)s->committed);
+	field(&m, "peak committed:   ", (uint64_t)s->peak);
+	vmm_msg_str(&m, "fork mode:        ");
+	vmm_msg_u64(&m, (uint64_t)vmm_opts.fork_mode);
+	vmm_msg_str(&m, vmm_pool.private_map ? " (pool remapped private)\n"
+					     : " (pool shared)\n");
+	put(&m);
+	vmm_msg_str(&m, "calls per entry point:\n");
+	put(&m);
+	for (size_t i = 0; i < VMM_CALL_COUNT; i++) {
+		vmm_msg_str(&m, "  ");
+		vmm_msg_str(&m, vmm_call_names[i]);
+		for (size_t n = strlen(vmm_call_names[i]); n < 20; n++)
+			vmm_msg_str(&m, " ");
+		vmm_msg_u64(&m, atomic_load(&vmm_call_count[i]));
+		vmm_msg_str(&m, "\n");
+		put(&m);
+	}
+	vmm_msg_str(&m, "--- engine statistics (jemalloc) ---\n");
+	put(&m);
+	vmm_je_malloc_stats_print(je_write, NULL, NULL);
+	vmm_msg_str(&m, "=== end of libvmmalloc statistics ===\n");
+	put(&m);
+}
+
+static void jfield(struct vmm_msg *m, const char *name, uint64_t v)
+{
+	vmm_msg_str(m, "\"");
+	vmm_msg_str(m, name);
+	vmm_msg_str(m, "\": ");
+	vmm_msg_u64(m, v);
+	vmm_msg_str(m, ",\n");
+	put(m);
+}
+
+static void print_json(const struct summary *s)
+{
+	struct vmm_msg m = {.len = 0};
+	vmm_msg_str(&m, "{\"libvmmalloc\": {\n\"version\": \"");
+	vmm_msg_u64(&m, VMMALLOC_MAJOR_VERSION);
+	vmm_msg_str(&m, ".");
+	vmm_msg_u64(&m, VMMALLOC_MINOR_VERSION);
+	vmm_msg_str(&m, "\",\n");
+	put(&m);
+	jfield(&m, "pid", (uint64_t)getpid());
+	jfield(&m, "pool_size", s->pool_size);
+	jfield(&m, "usable", s->usable);
+	jfield(&m, "allocated", s->allocated);
+	jfield(&m, "active", s->active);
+	jfield(&m, "resident", s->resident);
+	jfield(&m, "committed", (uint64_t)s->committed);
+	jfield(&m, "peak_committed", (uint64_t)s->peak);
+	jfield(&m, "fork_mode", (uint64_t)vmm_opts.fork_mode);
+	vmm_msg_str(&m, "\"fork_private\": ");
+	vmm_msg_str(&m, vmm_pool.private_map ? "true" : "false");
+	vmm_msg_str(&m, ",\n\"calls\": {");
+	put(&m);
+	for (size_t i = 0; i < VMM_CALL_COUNT; i++) {
+		vmm_msg_str(&m, i == 0 ? "\"" : ", \"");
+		vmm_msg_str(&m, vmm_call_names[i]);
+		vmm_msg_str(&m, "\": ");
+		vmm_msg_u64(&m, atomic_load(&vmm_call_count[i]));
+		put(&m);
+	}
+	vmm_msg_str(&m, "},\n\"engine\": ");
+	put(&m);
+	vmm_je_malloc_stats_print(je_write, NULL, "J");
+	vmm_msg_str(&m, "}}\n");
+	put(&m);
+}
+
+static __attribute__((destructor)) void vmm_stats_at_exit(void)
+{
+	if (!vmm_debug || vmm_pool.base == NULL)
+		return;
+	VMM_LOG(2, "exit: pid %d, %zu bytes of the pool committed",
+		(int)getpid(), (size_t)atomic_load(&committed));
+	if (vmm_opts.log_stats == 0)
+		return;
+	struct summary s;
+	collect(&s);
+	if (vmm_opts.log_stats == 2)
+		print_json(&s);
+	else
+		print_text(&s);
+}
