@@ -95,6 +95,11 @@ static int worker(const char *action)
 			_exit(3);
 		sink = malloc(4321);
 		free(sink);
+	} else if (strcmp(action, "exhaust") == 0) {
+		errno = 0;
+		sink = malloc(vt_opaque((size_t)512 << 20)); /* pool: 64 MiB */
+		if (sink != NULL || errno != ENOMEM)
+			_exit(5);
 	} else if (strcmp(action, "errno") == 0) {
 		errno = 1234;
 		sink = malloc(4321);
@@ -560,6 +565,34 @@ static void case_errno(void)
 	expect_one_line(r.err, "size 4321", "malloc", "size 4321");
 }
 
+static void case_level1_error(void)
+{
+	const char *env[] = {level(1), NULL};
+	struct run r = run_worker("exhaust", env);
+	expect_exit0(&r);
+	CHECK_HAS(r.err, "<libvmmalloc>: <1> [engine.c:");
+	CHECK_HAS(r.err, " hook_alloc] pool exhausted: ");
+	CHECK_HASNT(r.err, "<2>");
+}
+
+static void case_fatal_backtrace(void)
+{
+	char var[4200];
+	snprintf(var, sizeof(var), "VMMALLOC_POOL_DIR=%s",
+		 path_in_tmp("no-such-dir"));
+	const char *env[] = {var, NULL};
+	struct run r = run_worker("malloc4321", env);
+	expect_abort(&r);
+	CHECK_HAS(r.err, "Error (libvmmalloc): vmem pool creation failed: No "
+			 "such file or directory");
+	if (strstr(r.err, "backtrace: unavailable") != NULL)
+		SKIP("the debug variant was built without libunwind "
+		     "(apt-get install libunwind-dev)");
+	CHECK_HAS(r.err, "<libvmmalloc>: backtrace:\n");
+	CHECK_HAS(r.err, " vmm_die+0x");
+	CHECK_HAS(r.err, " vmm_lib_init+0x");
+}
+
 static void case_bad_level(void)
 {
 	const char *env[] = {"VMMALLOC_LOG_LEVEL=5", NULL};
@@ -664,6 +697,10 @@ int main(int argc, char **argv)
 		case_closed_stderr();
 	else if (strcmp(c, "errno") == 0)
 		case_errno();
+	else if (strcmp(c, "level1_error") == 0)
+		case_level1_error();
+	else if (strcmp(c, "fatal_backtrace") == 0)
+		case_fatal_backtrace();
 	else if (strcmp(c, "bad_level") == 0)
 		case_bad_level();
 	else if (strcmp(c, "release") == 0)
