@@ -364,6 +364,20 @@ bool vmm_engine_bind_thread(void)
 				   &eng.arena, sizeof(eng.arena)) == 0;
 }
 
+/* fork.c holds the bump pointer's lock across fork (after jemalloc's) */
+void vmm_engine_fork_lock(void)
+{
+	pthread_mutex_lock(&eng.lock);
+}
+
+void vmm_engine_fork_unlock(bool child)
+{
+	if (child)
+		pthread_mutex_init(&eng.lock, NULL);
+	else
+		pthread_mutex_unlock(&eng.lock);
+}
+
 void vmm_engine_reclaim(void)
 {
 	int saved = errno;

@@ -5,9 +5,18 @@
  *
  * NOTES
  * - prepare: jemalloc's prefork (every arena lock held, heap quiescent),
- *   then the mode's work on the pool.  parent: undo, then jemalloc's
- *   parent handler.  child: map what the child needs, then jemalloc's child
- *   handler.  Nothing here may allocate: jemalloc's locks are held.
+ *   then our locks (the engine's bump pointer), then the mode's work on the
+ *   pool.  parent: undo ours, then jemalloc's parent handler.  child: map
+ *   what the child needs, reset our locks, then jemalloc's child handler.
+ *   The order lives inside one handler of ours, so it is the same whether
+ *   jemalloc initialised from an early malloc or from our constructor.
+ * - Nothing here may allocate: jemalloc's locks are held, and a malloc
+ *   would deadlock on them (with tcache:false it always does).  The error
+ *   path too: vmm_die formats on the stack, writes with write(2), aborts.
+ * - glibc runs prepare handlers in reverse order of registration, so a
+ *   handler registered before the library initialised runs after ours and
+ *   must not allocate; handlers registered later (the usual case: our
+ *   constructor runs before main) may.
  * - Mode 1 remaps the pool MAP_PRIVATE once, permanently: from then on both
  *   processes copy on write and the file is never punched again.
  * - Mode 2 copies the pool's data into a new unlinked file which only the
@@ -60,6 +69,7 @@ static void fork_prepare(void)
 {
 	if (je_fork.prepare != NULL)
 		je_fork.prepare();
+	vmm_engine_fork_lock();
 	clone_fd = -1;
 	/* once private, every later fork is an ordinary copy-on-write fork */
 	if (vmm_pool.private_map)
@@ -92,6 +102,7 @@ static void fork_parent(void)
 		close(clone_fd);
 		clone_fd = -1;
 	}
+	vmm_engine_fork_unlock(false);
 	if (je_fork.parent != NULL)
 		je_fork.parent();
 }
@@ -104,6 +115,7 @@ static void fork_child(void)
 			fork_failed("pool cloning failed", err);
 		clone_fd = -1;
 	}
+	vmm_engine_fork_unlock(true);
 	if (je_fork.child != NULL)
 		je_fork.child();
 }

@@ -206,6 +206,9 @@ void vmm_engine_reclaim(void);
 /* bind the calling thread to the pool arena */
 bool vmm_engine_bind_thread(void);
 unsigned vmm_engine_arena(void);
+/* fork.c: hold the engine's own lock across fork; the child re-inits it */
+void vmm_engine_fork_lock(void);
+void vmm_engine_fork_unlock(bool child);
 
 /* what the extent hooks were asked and did: for tests and statistics */
 struct vmm_hook_counts {

@@ -1,0 +1,236 @@
+/*
+ * forktest.h -- what the fork scenarios share: which run this is (baseline
+ * without the library, or a VMMALLOC_FORK mode), stamped blocks, waiting
+ * for children with a deadline, and questions to /proc about the pool.
+ *
+ * Every scenario program takes "--baseline" when it runs without the
+ * library; it then checks that there is no pool at all, so a baseline run
+ * can never pass by accident with the library loaded.
+ */
+#ifndef FORKTEST_H
+#define FORKTEST_H 1
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vmmtest.h"
+
+#define FT_COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+/* -1 = baseline (no library), else the effective VMMALLOC_FORK mode */
+static int ft_mode = -1;
+
+/* call first: decides baseline vs. preloaded and checks that it is so */
+static inline void ft_setup(int argc, char **argv)
+{
+	bool baseline = argc > 1 && strcmp(argv[1], "--baseline") == 0;
+	const char *dir = getenv("VMMALLOC_POOL_DIR");
+	if (baseline) {
+		char real[4096];
+		struct vt_range r;
+		if (dir != NULL && realpath(dir, real) != NULL &&
+		    vt_pool_range(real, &r))
+			FAIL("--baseline, but a pool is mapped");
+		ft_mode = -1;
+		return;
+	}
+	(void)vt_pool(); /* fails when the library is not there */
+	const char *m = getenv("VMMALLOC_FORK");
+	ft_mode = m != NULL ? atoi(m) : 1;
+}
+
+static inline bool ft_preloaded(void)
+{
+	return ft_mode >= 0;
+}
+
+/* ---- stamped blocks: every byte says who wrote it ---- */
+struct ft_block {
+	unsigned char *p;
+	size_t size;
+	uint32_t tag; /* pid << 8 | generation, or a thread's id */
+};
+
+static inline unsigned char ft_byte(uint32_t tag, size_t i)
+{
+	return (unsigned char)((tag * 2654435761u + i * 7u) >> 11);
+}
+
+static inline void ft_stamp(struct ft_block *b)
+{
+	memcpy(b->p, &b->tag, sizeof(b->tag) < b->size ? sizeof(b->tag)
+							 : b->size);
+	for (size_t i = sizeof(b->tag); i < b->size; i++)
+		b->p[i] = ft_byte(b->tag, i);
+}
+
+/* true when the block still holds its stamp */
+static inline bool ft_intact(const struct ft_block *b)
+{
+	uint32_t t = 0;
+	size_t n = sizeof(t) < b->size ? sizeof(t) : b->size;
+	memcpy(&t, b->p, n);
+	if (n == sizeof(t) && t != b->tag)
+		return false;
+	for (size_t i = sizeof(b->tag); i < b->size; i++)
+		if (b->p[i] != ft_byte(b->tag, i))
+			return false;
+	return true;
+}
+
+static inline uint64_t ft_rand(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+static inline double ft_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/*
+ * Waits for pid at most `seconds`; on expiry kills it (SIGKILL) and reports
+ * a timeout.  Returns the wait status, or -1 on timeout.
+ */
+static inline int ft_wait(pid_t pid, double seconds)
+{
+	double end = ft_now() + seconds;
+	for (;;) {
+		int st;
+		pid_t r = waitpid(pid, &st, WNOHANG);
+		if (r == pid)
+			return st;
+		if (r < 0 && errno != EINTR)
+			FAIL("waitpid(%d): %s", (int)pid, strerror(errno));
+		if (ft_now() > end) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &st, 0);
+			return -1;
+		}
+		struct timespec ts = {0, 2 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+}
+
+/* "exit 3", "signal 6 (Aborted)", "timeout" */
+static inline const char *ft_status_text(int st, char *buf, size_t len)
+{
+	if (st == -1)
+		snprintf(buf, len, "timeout");
+	else if (WIFEXITED(st))
+		snprintf(buf, len, "exit %d", WEXITSTATUS(st));
+	else if (WIFSIGNALED(st))
+		snprintf(buf, len, "signal %d (%s)", WTERMSIG(st),
+			 strsignal(WTERMSIG(st)));
+	else
+		snprintf(buf, len, "status %#x", (unsigned)st);
+	return buf;
+}
+
+#define CHECK_EXITED_0(st)                                                   \
+	do {                                                                 \
+		char sbuf_[64];                                              \
+		int st_ = (st);                                              \
+		if (st_ == -1 || !WIFEXITED(st_) || WEXITSTATUS(st_) != 0)   \
+			FAIL("child of %s: %s", #st,                         \
+			     ft_status_text(st_, sbuf_, sizeof(sbuf_)));     \
+	} while (0)
+
+/* open file descriptors of this process */
+static inline int ft_fd_count(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	CHECK(d != NULL);
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n - 1; /* the directory's own fd */
+}
+
+/* what /proc/<pid>/maps says about the mapping that contains addr */
+struct ft_map {
+	bool found;
+	bool shared; /* 's' in the flags, else 'p' */
+	unsigned long inode;
+	char path[512];
+};
+
+static inline struct ft_map ft_map_of(pid_t pid, const void *addr)
+{
+	struct ft_map m = {.found = false};
+	char name[64];
+	snprintf(name, sizeof(name), "/proc/%d/maps", (int)pid);
+	FILE *f = fopen(name, "r");
+	CHECK(f != NULL);
+	char line[4096];
+	while (fgets(line, sizeof(line), f) != NULL) {
+		uintptr_t lo, hi;
+		char perms[8];
+		unsigned long long off;
+		char dev[32];
+		unsigned long ino;
+		int pos = 0;
+		if (sscanf(line, "%" SCNxPTR "-%" SCNxPTR " %7s %llx %31s %lu%n",
+			   &lo, &hi, perms, &off, dev, &ino, &pos) < 6)
+			continue;
+		if ((uintptr_t)addr < lo || (uintptr_t)addr >= hi)
+			continue;
+		m.found = true;
+		m.shared = perms[3] == 's';
+		m.inode = ino;
+		const char *p = line + pos;
+		while (*p == ' ')
+			p++;
+		snprintf(m.path, sizeof(m.path), "%s", p);
+		m.path[strcspn(m.path, "\n")] = '\0';
+		break;
+	}
+	fclose(f);
+	return m;
+}
+
+/* the fd of this process whose file has inode ino (the pool), or -1 */
+static inline int ft_fd_of_inode(unsigned long ino)
+{
+	DIR *d = opendir("/proc/self/fd");
+	CHECK(d != NULL);
+	int found = -1;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		int fd = atoi(e->d_name);
+		struct stat st;
+		if (fd != dirfd(d) && fstat(fd, &st) == 0 &&
+		    (unsigned long)st.st_ino == ino && S_ISREG(st.st_mode)) {
+			found = fd;
+			break;
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+/* bytes of storage the file of fd really holds (it is sparse) */
+static inline size_t ft_backed(int fd)
+{
+	struct stat st;
+	CHECK(fstat(fd, &st) == 0);
+	return (size_t)st.st_blocks * 512;
+}
+
+#endif /* FORKTEST_H */

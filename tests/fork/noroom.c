@@ -1,0 +1,211 @@
+/*
+ * noroom.c -- mode 2 and mode 3 where the pool directory has room for one
+ * pool's data only: a private tmpfs of 48 MiB (mounted in a mount namespace
+ * of this test) under a pool holding ~30 MiB of live blocks.
+ * - mode 2: the fork fails with the original's line
+ *   "Error (libvmmalloc): pool cloning failed" and the process terminates;
+ * - mode 3: the fork falls back to a private remap (mode 1) and works.
+ * The target runs with MALLOC_CONF=tcache:false, so any allocation on the
+ * failure path (made while jemalloc's fork handler holds every arena lock)
+ * would deadlock instead of being served from a thread cache: the deadline
+ * below then fails the test.  Two threads allocate all the time.
+ *
+ *   noroom LIBVMMALLOC MODE        (not preloaded itself; needs root)
+ *   noroom --target                (run by the above, preloaded)
+ */
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/statvfs.h>
+
+#include "forktest.h"
+
+#define MIB ((size_t)1 << 20)
+#define LIVE_MIB 30
+
+static atomic_bool stop;
+
+static void *churn(void *arg)
+{
+	(void)arg;
+	void *held[32] = {0};
+	unsigned i = 0;
+	while (!atomic_load(&stop)) {
+		free(held[i % 32]);
+		held[i % 32] = malloc(16 + i % 3000);
+		i++;
+	}
+	for (i = 0; i < 32; i++)
+		free(held[i]);
+	return NULL;
+}
+
+static int target(void)
+{
+	struct vt_range pool = vt_pool();
+	static struct ft_block blocks[LIVE_MIB];
+	for (int i = 0; i < LIVE_MIB; i++) {
+		blocks[i].size = MIB;
+		blocks[i].p = malloc(MIB);
+		CHECK(blocks[i].p != NULL);
+		CHECK_IN_POOL(pool, blocks[i].p, MIB);
+		blocks[i].tag = (uint32_t)i;
+		ft_stamp(&blocks[i]);
+	}
+	pthread_t th[2];
+	for (int i = 0; i < 2; i++)
+		CHECK(pthread_create(&th[i], NULL, churn, NULL) == 0);
+	fprintf(stderr, "target: %d MiB live, forking\n", LIVE_MIB);
+	pid_t pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		fprintf(stderr, "target: child ran\n");
+		for (int i = 0; i < LIVE_MIB; i++)
+			if (!ft_intact(&blocks[i]))
+				_exit(3);
+		void *p = malloc(2 * MIB);
+		if (p == NULL)
+			_exit(4);
+		memset(p, 7, 2 * MIB);
+		free(p);
+		_exit(0);
+	}
+	CHECK_EXITED_0(ft_wait(pid, 30));
+	atomic_store(&stop, true);
+	for (int i = 0; i < 2; i++)
+		CHECK(pthread_join(th[i], NULL) == 0);
+	for (int i = 0; i < LIVE_MIB; i++)
+		CHECK(ft_intact(&blocks[i]));
+	/* no room for a clone: the fork fell back to mode 1 */
+	if (ft_map_of(getpid(), blocks[0].p).shared)
+		FAIL("the pool is still MAP_SHARED: no fallback happened");
+	fprintf(stderr, "target: fell back to a private remap\n");
+	return 0;
+}
+
+static char output[65536];
+
+/* runs the target; returns its wait status (-1: deadline passed) */
+static int run_target(const char *lib, const char *dir, const char *mode)
+{
+	char self[4096];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	CHECK(n > 0);
+	self[n] = '\0';
+	int pfd[2];
+	CHECK(pipe(pfd) == 0);
+	fflush(NULL);
+	pid_t pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		struct rlimit nocore = {0, 0};
+		setrlimit(RLIMIT_CORE, &nocore);
+		dup2(pfd[1], STDERR_FILENO);
+		close(pfd[0]);
+		close(pfd[1]);
+		setenv("LD_PRELOAD", lib, 1);
+		setenv("VMMALLOC_POOL_DIR", dir, 1);
+		setenv("VMMALLOC_POOL_SIZE", "64M", 1);
+		setenv("VMMALLOC_FORK", mode, 1);
+		setenv("MALLOC_CONF", "tcache:false", 1);
+		execl(self, self, "--target", (char *)NULL);
+		_exit(127);
+	}
+	close(pfd[1]);
+	size_t len = 0;
+	double end = ft_now() + 60;
+	for (;;) {
+		struct pollfd p = {.fd = pfd[0], .events = POLLIN};
+		int left = (int)((end - ft_now()) * 1000);
+		if (left <= 0 || poll(&p, 1, left) == 0) {
+			kill(pid, SIGKILL);
+			ft_wait(pid, 10);
+			output[len] = '\0';
+			fprintf(stderr, "%s", output);
+			return -1;
+		}
+		ssize_t r = read(pfd[0], output + len, sizeof(output) - 1 - len);
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+	}
+	close(pfd[0]);
+	output[len] = '\0';
+	fprintf(stderr, "---- target's stderr ----\n%s----\n", output);
+	return ft_wait(pid, end - ft_now() + 1);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 2 && strcmp(argv[1], "--target") == 0)
+		return target();
+	if (argc != 3)
+		FAIL("usage: noroom LIBVMMALLOC MODE");
+	const char *lib = argv[1], *mode = argv[2];
+	if (geteuid() != 0)
+		SKIP("mounting a tmpfs needs root");
+	if (unshare(CLONE_NEWNS) != 0)
+		SKIP("unshare(CLONE_NEWNS): %s", strerror(errno));
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+		SKIP("making mounts private: %s", strerror(errno));
+	const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	char dir[4096];
+	snprintf(dir, sizeof(dir), "%s/vmmfork-noroom.XXXXXX", tmp);
+	CHECK(mkdtemp(dir) != NULL);
+	if (mount("tmpfs", dir, "tmpfs", 0, "size=48m,mode=0700") != 0) {
+		int err = errno;
+		rmdir(dir);
+		SKIP("mount -t tmpfs: %s", strerror(err));
+	}
+
+	int st = run_target(lib, dir, mode);
+	char buf[64];
+	fprintf(stderr, "target: %s\n", ft_status_text(st, buf, sizeof(buf)));
+	bool ok = true;
+	if (st == -1) {
+		fprintf(stderr, "FAIL: the target did not finish within 60 s "
+				"(deadlock)\n");
+		ok = false;
+	} else if (strcmp(mode, "2") == 0) {
+		if (strstr(output, "Error (libvmmalloc): pool cloning failed") ==
+		    NULL) {
+			fprintf(stderr, "FAIL: no 'pool cloning failed' line\n");
+			ok = false;
+		}
+		if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+			fprintf(stderr, "FAIL: the target did not terminate\n");
+			ok = false;
+		}
+		if (strstr(output, "child ran") != NULL) {
+			fprintf(stderr, "FAIL: a child ran after the failure\n");
+			ok = false;
+		}
+	} else {
+		if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+			fprintf(stderr, "FAIL: mode %s did not fall back\n", mode);
+			ok = false;
+		}
+		if (strstr(output, "Error (libvmmalloc)") != NULL ||
+		    strstr(output, "fell back") == NULL) {
+			fprintf(stderr, "FAIL: unexpected output\n");
+			ok = false;
+		}
+	}
+	/* nothing may stay behind: no name, no blocks (unlinked files die) */
+	struct statvfs sv;
+	CHECK(statvfs(dir, &sv) == 0);
+	if (sv.f_bfree != sv.f_blocks) {
+		fprintf(stderr, "FAIL: %lu blocks still used in the tmpfs\n",
+			(unsigned long)(sv.f_blocks - sv.f_bfree));
+		ok = false;
+	}
+	umount2(dir, MNT_DETACH);
+	rmdir(dir);
+	if (!ok)
+		return 1;
+	printf("no room, mode %s: as expected\n", mode);
+	return 0;
+}
