@@ -209,46 +209,52 @@ static extent_hooks_t pool_hooks = {
 	.merge = hook_merge,
 };
 
-/* ---- jemalloc's thread destructor, deferred to the last round ---- */
+/* ---- jemalloc's thread destructor ---- */
 
-static struct {
-	pthread_key_t key;
-	void (*dtor)(void *);
-} je_keys[4];
-static _Atomic unsigned je_nkeys;
-static VMM_TLS unsigned dtor_round;
+/*
+ * glibc runs thread-specific destructors in key order, round after round.
+ * jemalloc's per-thread cleanup gets the highest key of the first level,
+ * so that in each round every other library's destructor -- which may
+ * still allocate -- runs before it, and those allocations stay in the pool.
+ * Once the cleanup has run, jemalloc would serve the thread from its arena
+ * 0 whatever arena is asked for (its reentrancy rule), and nothing can tell
+ * such blocks from glibc's: the thread is marked late and its remaining
+ * allocations (destructors that re-arm into a later round) are glibc's,
+ * which free() already hands back to glibc.  Deferring the cleanup itself
+ * cannot be done safely: glibc does not say which round is the last, and a
+ * thread whose jemalloc state is created inside a destructor would exit
+ * without any cleanup.
+ */
+#define VMM_KEY_SLOT 31 /* the last key before glibc's second level */
 
-static void deferred_dtor(void *arg)
+VMM_TLS bool vmm_thread_late;
+static void (*je_tsd_dtor)(void *);
+
+static void tsd_dtor(void *arg)
 {
-	/* which of jemalloc's keys is this?  re-arm until the last round */
-	unsigned n = atomic_load(&je_nkeys);
-	for (unsigned i = 0; i < n; i++) {
-		if (pthread_getspecific(je_keys[i].key) != NULL)
-			continue; /* glibc clears the key before the call */
-		if (++dtor_round < PTHREAD_DESTRUCTOR_ITERATIONS) {
-			pthread_setspecific(je_keys[i].key, arg);
-			return;
-		}
-		dtor_round = 0;
-		vmm_thread_ready = false; /* a later call binds again */
-		je_keys[i].dtor(arg);
-		return;
-	}
+	je_tsd_dtor(arg);
+	vmm_thread_ready = false;
+	vmm_thread_late = true;
 }
 
 int vmm_je_pthread_key_create(pthread_key_t *key, void (*dtor)(void *))
 {
-	if (dtor == NULL)
-		return pthread_key_create(key, NULL);
-	unsigned i = atomic_load(&je_nkeys);
-	if (i >= VMM_ARRAY_SIZE(je_keys))
+	if (dtor == NULL || je_tsd_dtor != NULL)
 		return pthread_key_create(key, dtor);
-	int ret = pthread_key_create(key, deferred_dtor);
-	if (ret == 0) {
-		je_keys[i].key = *key;
-		je_keys[i].dtor = dtor;
-		atomic_store(&je_nkeys, i + 1);
+	je_tsd_dtor = dtor;
+	pthread_key_t spare[VMM_KEY_SLOT + 1];
+	unsigned n = 0;
+	int ret = pthread_key_create(key, tsd_dtor);
+	while (ret == 0 && *key < VMM_KEY_SLOT && n < VMM_ARRAY_SIZE(spare)) {
+		spare[n++] = *key;
+		ret = pthread_key_create(key, tsd_dtor);
 	}
+	if (ret != 0 && n > 0) { /* keep the highest we got */
+		*key = spare[--n];
+		ret = 0;
+	}
+	while (n > 0)
+		pthread_key_delete(spare[--n]);
 	return ret;
 }
 

@@ -35,8 +35,39 @@
 /* glibc's own heap, for foreign pointers */
 extern void __libc_free(void *ptr);
 extern void *__libc_realloc(void *ptr, size_t size);
+extern void *__libc_malloc(size_t size);
+extern void *__libc_calloc(size_t n, size_t size);
+extern void *__libc_memalign(size_t align, size_t size);
+
 
 enum op { OP_MALLOC, OP_CALLOC, OP_ALIGNED, OP_REALLOC };
+
+/*
+ * A thread past jemalloc's own cleanup (a destructor re-armed into a later
+ * round, see engine.c) is served by glibc: its blocks are then foreign,
+ * and every entry point already hands foreign blocks back to glibc.
+ */
+static void *libc_call(enum op op, void *ptr, size_t a, size_t size)
+{
+	switch (op) {
+	case OP_MALLOC:
+		return __libc_malloc(size);
+	case OP_CALLOC:
+		return __libc_calloc(a, size);
+	case OP_ALIGNED:
+		return __libc_memalign(a, size);
+	case OP_REALLOC: {
+		void *p = __libc_malloc(size);
+		if (p != NULL) {
+			size_t old = vmm_je_malloc_usable_size(ptr);
+			memcpy(p, ptr, old < size ? old : size);
+			vmm_je_free(ptr);
+		}
+		return p;
+	}
+	}
+	return NULL;
+}
 
 static void *je_call(enum op op, void *ptr, size_t a, size_t size)
 {
@@ -67,7 +98,10 @@ static void *move_block(void *ptr, size_t old_size, void *new_ptr,
 static __attribute__((noinline)) void *alloc_slow(enum op op, void *ptr,
 						  size_t a, size_t size)
 {
-	if (vmm_enter() == VMM_ENTER_BOOT) {
+	enum vmm_enter state = vmm_enter();
+	if (state == VMM_ENTER_LATE && (op != OP_REALLOC || vmm_in_pool(ptr)))
+		return libc_call(op, ptr, a, size);
+	if (state == VMM_ENTER_BOOT) {
 		size_t n = size;
 		if (op == OP_CALLOC && __builtin_mul_overflow(a, size, &n)) {
 			errno = ENOMEM;

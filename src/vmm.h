@@ -196,7 +196,10 @@ size_t vmm_boot_usable_size(const void *ptr);
 /* the thread is bound to the pool arena (implies the library is ready) */
 extern VMM_TLS bool vmm_thread_ready;
 
-enum vmm_enter { VMM_ENTER_READY, VMM_ENTER_BOOT };
+/* jemalloc's per-thread state is gone (late in thread exit) */
+extern VMM_TLS bool vmm_thread_late;
+
+enum vmm_enter { VMM_ENTER_READY, VMM_ENTER_BOOT, VMM_ENTER_LATE };
 /* initialise the library if needed and bind the calling thread */
 enum vmm_enter vmm_enter(void);
 /* set up the engine on an existing pool; false on failure */

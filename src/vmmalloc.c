@@ -75,6 +75,8 @@ enum vmm_enter vmm_enter(void)
 {
 	if (vmm_thread_ready)
 		return VMM_ENTER_READY;
+	if (vmm_thread_late)
+		return VMM_ENTER_LATE;
 	if (in_init)
 		return VMM_ENTER_BOOT;
 	in_init = true;
@@ -96,7 +98,9 @@ enum vmm_enter vmm_enter(void)
 }
 
 /* so that a bad environment is reported even if nothing is allocated */
+#ifndef VMM_NO_CONSTRUCTOR
 static __attribute__((constructor)) void vmm_constructor(void)
 {
 	vmm_enter();
 }
+#endif

@@ -1,0 +1,77 @@
+/*
+ * fullfs.c -- a pool larger than its filesystem: allocations work until the
+ * space runs out, then fail with ENOMEM -- never SIGBUS -- and the space
+ * comes back to the filesystem once the blocks are freed and purged.
+ * Run with the pool directory on a small tmpfs (see fullfs.sh).
+ */
+#include <signal.h>
+#include <sys/statvfs.h>
+
+#include "vmmtest.h"
+
+static const char *dir;
+
+static unsigned long long used(void)
+{
+	struct statvfs s;
+	CHECK(statvfs(dir, &s) == 0);
+	return (unsigned long long)(s.f_blocks - s.f_bfree) * s.f_frsize;
+}
+
+static void on_sigbus(int sig)
+{
+	(void)sig;
+	static const char msg[] = "SIGBUS: a page of the pool was not backed\n";
+	write(2, msg, sizeof(msg) - 1);
+	_exit(3);
+}
+
+#define MAXB 65536
+static void *b[MAXB];
+
+static size_t fill(size_t size)
+{
+	size_t n = 0;
+	while (n < MAXB) {
+		void *p = malloc(size);
+		if (p == NULL) {
+			CHECK_I(errno, ==, ENOMEM);
+			break;
+		}
+		memset(p, 0x6b, size); /* touch every page */
+		b[n++] = p;
+	}
+	return n;
+}
+
+int main(void)
+{
+	signal(SIGBUS, on_sigbus);
+	dir = getenv("VMMALLOC_POOL_DIR");
+	CHECK(dir != NULL);
+	struct statvfs s;
+	CHECK(statvfs(dir, &s) == 0);
+	unsigned long long total = (unsigned long long)s.f_blocks * s.f_frsize;
+	unsigned long long base = used();
+	printf("filesystem %llu MiB, used at start %llu KiB\n", total >> 20,
+	       base >> 10);
+
+	for (int round = 0; round < 3; round++) {
+		size_t size = round == 1 ? 4096 : 1 << 20;
+		size_t n = fill(size);
+		unsigned long long full = used();
+		printf("round %d: %zu blocks of %zu bytes, filesystem used %llu "
+		       "KiB\n", round, n, size, full >> 10);
+		CHECK_U(n * size, <=, total);
+		CHECK_U(n * size, >=, total / 2); /* most of the space */
+		for (size_t i = 0; i < n; i++)
+			free(b[i]);
+		/* a failing request flushes and purges: space comes back */
+		CHECK(malloc(vt_opaque((size_t)1 << 40)) == NULL);
+		unsigned long long after = used();
+		printf("round %d: after free, used %llu KiB\n", round,
+		       after >> 10);
+		CHECK_U(after, <=, base + (2u << 20));
+	}
+	return 0;
+}
