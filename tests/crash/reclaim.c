@@ -77,6 +77,12 @@ static unsigned leftover_names(unsigned long long *bytes)
 	return n;
 }
 
+static void unmount_tmpfs(void)
+{
+	umount2(mnt, MNT_DETACH);
+	rmdir(mnt);
+}
+
 static void mount_private_tmpfs(const char *size)
 {
 	if (unshare(CLONE_NEWNS) != 0)
@@ -93,12 +99,7 @@ static void mount_private_tmpfs(const char *size)
 	}
 	snprintf(dir, sizeof(dir), "%s/pool", mnt);
 	CHECK(mkdir(dir, 0755) == 0);
-}
-
-static void unmount_tmpfs(void)
-{
-	umount2(mnt, MNT_DETACH);
-	rmdir(mnt);
+	atexit(unmount_tmpfs); /* also when a check fails */
 }
 
 struct child {
@@ -259,10 +260,25 @@ int main(int argc, char **argv)
 			kill(-c.pid, SIGKILL);
 			expect_signal(reap(&c), SIGKILL);
 		} else if (strcmp(kind, "create") == 0) {
-			/* the pool is created in the constructor: ~1 ms in */
+			/*
+			 * The pool is created in the constructor, before main
+			 * says "ready": time that once, then kill at a random
+			 * moment between exec and a little after it.
+			 */
+			static unsigned span_us;
 			char *a[] = {(char *)victim, "loop", seed, NULL};
+			if (span_us == 0) {
+				double ts = now();
+				c = spawn(a, NULL);
+				wait_line(&c, "ready loop", line, sizeof(line));
+				span_us = (unsigned)((now() - ts) * 1.2e6) + 1;
+				kill(-c.pid, SIGKILL);
+				reap(&c);
+				printf("create: pool ready %u us after spawn\n",
+				       span_us * 10 / 12);
+			}
 			c = spawn(a, NULL);
-			usleep_rnd(3000);
+			usleep_rnd(span_us);
 			kill(-c.pid, SIGKILL);
 			expect_signal(reap(&c), SIGKILL);
 		} else if (strcmp(kind, "abort") == 0 ||

@@ -129,6 +129,7 @@ int main(int argc, char **argv)
 	struct vt_range pool = vt_pool();
 	const char *kind = argv[1];
 	if (strcmp(kind, "loop") == 0) {
+		ready("loop"); /* the pool exists: the driver times this */
 		for (;;) {
 			unsigned n = (unsigned)fill(pool, 85, 0, NULL);
 			for (unsigned i = 0; i < n; i++) {
