@@ -45,6 +45,7 @@ VMM_JE_API const char *vmm_je_malloc_conf_2_conf_harder =
 	"retain:true";
 
 VMM_TLS bool vmm_thread_ready;
+VMM_TLS bool vmm_thread_bound;
 
 static struct {
 	pthread_mutex_t lock; /* the bump pointer */
@@ -234,6 +235,7 @@ static void tsd_dtor(void *arg)
 {
 	je_tsd_dtor(arg);
 	vmm_thread_ready = false;
+	vmm_thread_bound = false;
 	vmm_thread_late = true;
 }
 

@@ -95,9 +95,31 @@ static void *move_block(void *ptr, size_t old_size, void *new_ptr,
 	return new_ptr;
 }
 
+#ifdef VMM_TRACK_BACKEND
+/* under an analysis tool every allocation goes through track_valgrind.c */
+static void *track_call(enum op op, void *ptr, size_t a, size_t size)
+{
+	switch (op) {
+	case OP_MALLOC:
+		return vmm_track_malloc(size);
+	case OP_CALLOC:
+		return vmm_track_calloc(a, size);
+	case OP_ALIGNED:
+		return vmm_track_aligned(a, size);
+	case OP_REALLOC:
+		return vmm_track_realloc(ptr, size);
+	}
+	return NULL;
+}
+#endif
+
 static __attribute__((noinline)) void *alloc_slow(enum op op, void *ptr,
 						  size_t a, size_t size)
 {
+#ifdef VMM_TRACK_BACKEND
+	if (VMM_TRACK_ON())
+		return track_call(op, ptr, a, size);
+#endif
 	enum vmm_enter state = vmm_enter();
 	if (state == VMM_ENTER_LATE && (op != OP_REALLOC || vmm_in_pool(ptr)))
 		return libc_call(op, ptr, a, size);
@@ -132,7 +154,6 @@ static __attribute__((noinline)) void *alloc_slow(enum op op, void *ptr,
 VMM_EXPORT void *malloc(size_t size)
 {
 	VMM_LOG_CALL(malloc, "size %zu", size);
-	VMM_TRACK_DIVERT(vmm_track_malloc(size));
 	if (VMM_LIKELY(vmm_thread_ready)) {
 		void *p = vmm_je_malloc(size);
 		if (VMM_LIKELY(p != NULL))
@@ -144,7 +165,6 @@ VMM_EXPORT void *malloc(size_t size)
 VMM_EXPORT void *calloc(size_t number, size_t size)
 {
 	VMM_LOG_CALL(calloc, "nmemb %zu, size %zu", number, size);
-	VMM_TRACK_DIVERT(vmm_track_calloc(number, size));
 	if (VMM_LIKELY(vmm_thread_ready)) {
 		void *p = vmm_je_calloc(number, size);
 		if (VMM_LIKELY(p != NULL))
@@ -153,8 +173,13 @@ VMM_EXPORT void *calloc(size_t number, size_t size)
 	return alloc_slow(OP_CALLOC, NULL, number, size);
 }
 
-static void free_other(void *ptr)
+static __attribute__((noinline)) void free_other(void *ptr)
 {
+	VMM_TRACK_DIVERT_VOID(vmm_track_free(ptr));
+	if (vmm_in_pool(ptr)) { /* the fast path was off: first call */
+		vmm_je_free(ptr);
+		return;
+	}
 	if (ptr == NULL || vmm_in_boot(ptr))
 		return; /* bootstrap blocks are never reused */
 	int saved = errno;
@@ -165,8 +190,7 @@ static void free_other(void *ptr)
 VMM_EXPORT void free(void *ptr)
 {
 	VMM_LOG_CALL(free, "ptr %p", ptr);
-	VMM_TRACK_DIVERT_VOID(vmm_track_free(ptr));
-	if (VMM_LIKELY(vmm_in_pool(ptr))) {
+	if (VMM_LIKELY(vmm_in_pool_fast(ptr))) {
 		vmm_je_free(ptr);
 		return;
 	}
@@ -182,7 +206,6 @@ VMM_EXPORT void cfree(void *ptr)
 VMM_EXPORT void *realloc(void *ptr, size_t size)
 {
 	VMM_LOG_CALL(realloc, "ptr %p, size %zu", ptr, size);
-	VMM_TRACK_DIVERT(vmm_track_realloc(ptr, size));
 	if (ptr == NULL)
 		return malloc(size);
 	if (size == 0) {
@@ -190,15 +213,12 @@ VMM_EXPORT void *realloc(void *ptr, size_t size)
 		free(ptr);
 		return NULL;
 	}
-	if (VMM_LIKELY(vmm_in_pool(ptr))) {
-		if (VMM_LIKELY(vmm_thread_ready)) {
-			void *p = vmm_je_realloc(ptr, size);
-			if (VMM_LIKELY(p != NULL))
-				return p;
-		}
-		return alloc_slow(OP_REALLOC, ptr, 0, size);
+	if (VMM_LIKELY(vmm_thread_ready && vmm_in_pool(ptr))) {
+		void *p = vmm_je_realloc(ptr, size);
+		if (VMM_LIKELY(p != NULL))
+			return p;
 	}
-	if (vmm_in_boot(ptr))
+	if (vmm_in_pool(ptr) || vmm_in_boot(ptr) || VMM_TRACK_ON())
 		return alloc_slow(OP_REALLOC, ptr, 0, size);
 	return __libc_realloc(ptr, size); /* foreign: stays glibc's */
 }
@@ -213,7 +233,6 @@ static void *aligned(size_t alignment, size_t size)
 {
 	if (alignment <= MIN_ALIGN && size >= alignment)
 		return malloc(size);
-	VMM_TRACK_DIVERT(vmm_track_aligned(alignment, size));
 	if (VMM_LIKELY(vmm_thread_ready)) {
 		void *p = vmm_je_aligned_alloc(alignment, size);
 		if (VMM_LIKELY(p != NULL))

@@ -3,7 +3,13 @@
  * analysis tools (valgrind).  Outside valgrind the whole contract costs one
  * load of a global byte and one never-taken branch per entry point.
  *
+ * The entry points keep the tool out of their fast paths: when a tool is
+ * active, vmm_lib_init() leaves the fast-path flags off (vmm_thread_ready
+ * false, vmm_pool.fast_size 0), so every call reaches a slow path, which
+ * diverts it here.  The production path pays nothing for tracking.
+ *
  * Contract:
+ *   vmm_track_active()           detect the tool now (at initialisation).
  *   VMM_TRACK_ON()               true when a tool must see this call; the
  *                                global starts "unknown" (non-zero), so the
  *                                first call detects the tool and caches the
@@ -30,6 +36,7 @@
 #ifndef VMM_TRACK_H
 #define VMM_TRACK_H 1
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #if defined(VMM_HAVE_VALGRIND) && !defined(VMM_TRACK_DISABLE)
@@ -62,6 +69,9 @@ extern unsigned char vmm_track_mode;
 		}                                                            \
 	} while (0)
 
+/* detects the tool (once) and says whether calls must be diverted */
+bool vmm_track_active(void);
+
 /* the layer: same semantics as the entry points (override.c) */
 void *vmm_track_malloc(size_t size);
 void *vmm_track_calloc(size_t number, size_t size);
@@ -73,6 +83,10 @@ size_t vmm_track_usable_size(void *ptr);
 
 #else /* no backend */
 
+static inline bool vmm_track_active(void)
+{
+	return false;
+}
 #define VMM_TRACK_ON() 0
 #define VMM_TRACK_DIVERT(call)                                               \
 	do {                                                                 \

@@ -107,6 +107,11 @@ static unsigned char mode(void)
 	return m;
 }
 
+bool vmm_track_active(void)
+{
+	return mode() != VMM_TRACK_OFF;
+}
+
 /* ---- the registry: live blocks under memcheck ---- */
 
 struct slot {

@@ -162,6 +162,8 @@ struct vmm_pool {
 	bool private_map; /* remapped MAP_PRIVATE for fork mode 1 */
 	bool can_fallocate;
 	bool keep_backed; /* VMMALLOC_POOL_PREALLOC: never punch holes */
+	/* the range free()'s fast path accepts: size, or 0 under a tool */
+	size_t fast_size;
 };
 
 extern struct vmm_pool vmm_pool;
@@ -187,14 +189,24 @@ static inline bool vmm_in_pool(const void *ptr)
 	return (uintptr_t)ptr - (uintptr_t)vmm_pool.base < vmm_pool.size;
 }
 
+/* vmm_in_pool() for free()'s fast path: false for every pointer while an
+ * analysis tool must see the calls */
+static inline bool vmm_in_pool_fast(const void *ptr)
+{
+	return (uintptr_t)ptr - (uintptr_t)vmm_pool.base < vmm_pool.fast_size;
+}
+
 /* ---- bootstrap.c: allocations made while the pool is being created ---- */
 void *vmm_boot_alloc(size_t size, size_t align);
 bool vmm_in_boot(const void *ptr);
 size_t vmm_boot_usable_size(const void *ptr);
 
 /* ---- engine.c: the private jemalloc ---- */
-/* the thread is bound to the pool arena (implies the library is ready) */
+/* the fast paths may be taken: the thread is bound to the pool arena
+ * (which implies the library is ready) and no analysis tool is active */
 extern VMM_TLS bool vmm_thread_ready;
+/* the thread is bound to the pool arena */
+extern VMM_TLS bool vmm_thread_bound;
 
 /* jemalloc's per-thread state is gone (late in thread exit) */
 extern VMM_TLS bool vmm_thread_late;

@@ -19,6 +19,7 @@
 #include <sys/statvfs.h>
 
 #include "je.h"
+#include "track.h"
 #include "vmm.h"
 
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -66,6 +67,8 @@ bool vmm_lib_init(void)
 	if (!vmm_engine_init(&vmm_pool))
 		creation_failed(ENOMEM);
 	vmm_fork_init();
+	/* under valgrind every call goes through the tracking layer */
+	vmm_pool.fast_size = vmm_track_active() ? 0 : vmm_pool.size;
 	VMM_LOG(2, "ready: pool arena %u, fork mode %u", vmm_engine_arena(),
 		(unsigned)vmm_opts.fork_mode);
 	return true;
@@ -73,7 +76,7 @@ bool vmm_lib_init(void)
 
 enum vmm_enter vmm_enter(void)
 {
-	if (vmm_thread_ready)
+	if (vmm_thread_bound)
 		return VMM_ENTER_READY;
 	if (vmm_thread_late)
 		return VMM_ENTER_LATE;
@@ -93,7 +96,8 @@ enum vmm_enter vmm_enter(void)
 	in_init = false;
 	if (!bound)
 		return VMM_ENTER_BOOT;
-	vmm_thread_ready = true;
+	vmm_thread_bound = true;
+	vmm_thread_ready = vmm_pool.fast_size != 0;
 	return VMM_ENTER_READY;
 }
 
