@@ -20,9 +20,13 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <linux/fiemap.h>
+#include <linux/fs.h>
 
 #include "vmm.h"
 
@@ -207,6 +211,61 @@ static int copy_range(int in, int out, off_t off, off_t len)
 	return 0;
 }
 
+/* fallocates [off, off+len) of fd; 0, or the errno of a real failure */
+static int reserve(int fd, off_t off, off_t len)
+{
+	if (len <= 0 || fallocate(fd, 0, off, len) == 0 || errno == EOPNOTSUPP)
+		return 0;
+	return errno;
+}
+
+/*
+ * Reserves in `out` every range that holds blocks in the pool's file,
+ * unwritten ones included: jemalloc counts them as committed, and SEEK_DATA
+ * reports them as holes, so without this the child could take SIGBUS on a
+ * full filesystem where the parent gets ENOMEM.  Needs FIEMAP (ext4, xfs,
+ * btrfs); tmpfs has none, and neither SEEK_DATA nor mincore() (6.x) shows
+ * its fallocated-but-unwritten pages: there only the data is reserved.
+ */
+static int reserve_allocated(const struct vmm_pool *p, int out)
+{
+	static struct {
+		struct fiemap fm;
+		struct fiemap_extent ext[128];
+	} f; /* only used under the fork lock */
+	off_t pos = 0, end = (off_t)p->file_size;
+	while (pos < end) {
+		memset(&f.fm, 0, sizeof(f.fm));
+		f.fm.fm_start = (__u64)pos;
+		f.fm.fm_length = (__u64)(end - pos);
+		f.fm.fm_extent_count = VMM_ARRAY_SIZE(f.ext);
+		if (ioctl(p->fd, FS_IOC_FIEMAP, &f.fm) != 0)
+			return 0; /* no FIEMAP here: data only, see above */
+		if (f.fm.fm_mapped_extents == 0)
+			return 0;
+		off_t before = pos;
+		for (unsigned i = 0; i < f.fm.fm_mapped_extents; i++) {
+			const struct fiemap_extent *e = &f.ext[i];
+			off_t lo = (off_t)e->fe_logical;
+			off_t hi = lo + (off_t)e->fe_length;
+			if (lo < pos)
+				lo = pos;
+			if (hi > end)
+				hi = end;
+			int err = reserve(out, lo, hi - lo);
+			if (err != 0)
+				return err;
+			if (hi > pos)
+				pos = hi;
+			if (e->fe_flags & FIEMAP_EXTENT_LAST)
+				return 0;
+		}
+		if (pos == before)
+			return 0; /* no progress: do not loop */
+	}
+	return 0;
+}
+
 int vmm_pool_clone(const struct vmm_pool *p, const char *dir)
 {
 	int fd = open_tmpfile(dir, 0);
@@ -216,6 +275,12 @@ int vmm_pool_clone(const struct vmm_pool *p, const char *dir)
 	if (ftruncate(fd, (off_t)p->file_size) != 0) {
 		err = errno;
 		goto fail;
+	}
+	/* what is committed gets blocks, so a full filesystem fails here */
+	if (p->can_fallocate) {
+		err = reserve_allocated(p, fd);
+		if (err != 0)
+			goto fail;
 	}
 	off_t end = (off_t)p->file_size;
 	off_t data = 0;
@@ -231,12 +296,9 @@ int vmm_pool_clone(const struct vmm_pool *p, const char *dir)
 		if (hole < 0)
 			hole = end;
 		/* reserve first, so a full filesystem fails here, not later */
-		if (fallocate(fd, 0, data, hole - data) != 0 &&
-		    errno != EOPNOTSUPP) {
-			err = errno;
-			goto fail;
-		}
-		err = copy_range(p->fd, fd, data, hole - data);
+		err = reserve(fd, data, hole - data);
+		if (err == 0)
+			err = copy_range(p->fd, fd, data, hole - data);
 		if (err != 0)
 			goto fail;
 		data = hole;

@@ -94,6 +94,12 @@ int main(int argc, char **argv)
 			     ft_status_text(st, buf, sizeof(buf)));
 	}
 	double dt = ft_now() - t0;
+	double backed_mib = 0;
+	if (ft_preloaded()) {
+		int fd = ft_fd_of_inode(ft_map_of(getpid(), probe.p).inode);
+		CHECK(fd >= 0);
+		backed_mib = (double)ft_backed(fd) / (1 << 20);
+	}
 	int fds_after = ft_fd_count();
 	atomic_store(&stop, true);
 	for (int i = 0; i < THREADS; i++)
@@ -102,7 +108,8 @@ int main(int argc, char **argv)
 	CHECK(ft_intact(&probe));
 	CHECK_I(fds_after, ==, fds);
 	free(probe.p);
-	printf("%d forks with %d allocating threads in %.2f s (mode %d)\n",
-	       forks, THREADS, dt, ft_mode);
+	printf("%d forks with %d allocating threads in %.2f s (mode %d, "
+	       "pool file %.1f MiB backed)\n",
+	       forks, THREADS, dt, ft_mode, backed_mib);
 	return 0;
 }
