@@ -17,7 +17,6 @@
  *   falls back to the system heap.
  */
 #define _GNU_SOURCE
-#include <dlfcn.h>
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
@@ -306,22 +305,6 @@ VMM_EXPORT void *pvalloc(size_t size)
 	return aligned(page, rounded == 0 ? page : rounded);
 }
 
-static size_t foreign_usable_size(void *ptr)
-{
-	static size_t (*libc_usable)(void *);
-	if (libc_usable == NULL) {
-		void *libc = dlopen("libc.so.6", RTLD_LAZY | RTLD_NOLOAD);
-		if (libc != NULL) {
-			libc_usable = (size_t(*)(void *))dlsym(
-				libc, "malloc_usable_size");
-			dlclose(libc);
-		}
-		if (libc_usable == NULL || libc_usable == malloc_usable_size)
-			return 0;
-	}
-	return libc_usable(ptr);
-}
-
 static size_t usable_size_of(void *ptr)
 {
 	if (vmm_in_pool(ptr))
@@ -330,7 +313,7 @@ static size_t usable_size_of(void *ptr)
 		return 0;
 	if (vmm_in_boot(ptr))
 		return vmm_boot_usable_size(ptr);
-	return foreign_usable_size(ptr);
+	return vmm_foreign_usable_size(ptr);
 }
 
 VMM_EXPORT size_t malloc_usable_size(void *ptr)

@@ -426,26 +426,10 @@ static void *mc_realloc(void *ptr, size_t size)
 	return q;
 }
 
-static size_t foreign_usable_size(void *ptr)
-{
-	static size_t (*libc_usable)(void *);
-	if (libc_usable == NULL) {
-		void *libc = dlopen("libc.so.6", RTLD_LAZY | RTLD_NOLOAD);
-		if (libc != NULL) {
-			libc_usable = (size_t(*)(void *))dlsym(
-				libc, "malloc_usable_size");
-			dlclose(libc);
-		}
-		if (libc_usable == NULL || libc_usable == malloc_usable_size)
-			return 0;
-	}
-	return libc_usable(ptr);
-}
-
 static size_t mc_usable(void *ptr)
 {
 	if (is_foreign(ptr))
-		return foreign_usable_size(ptr);
+		return vmm_foreign_usable_size(ptr);
 	lock_take();
 	struct slot *s = reg_find(ptr);
 	if (s == NULL) {
@@ -597,7 +581,7 @@ size_t vmm_track_usable_size(void *ptr)
 	case VMM_TRACK_BLOCKS:
 		if (ptr == NULL)
 			return 0;
-		return is_foreign(ptr) ? foreign_usable_size(ptr)
+		return is_foreign(ptr) ? vmm_foreign_usable_size(ptr)
 				       : raw_usable(ptr);
 	default:
 		return malloc_usable_size(ptr);

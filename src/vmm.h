@@ -196,6 +196,10 @@ static inline bool vmm_in_pool_fast(const void *ptr)
 	return (uintptr_t)ptr - (uintptr_t)vmm_pool.base < vmm_pool.fast_size;
 }
 
+/* ---- foreign.c ---- */
+/* glibc's malloc_usable_size, for foreign blocks (from glibc's heap) */
+size_t vmm_foreign_usable_size(void *ptr);
+
 /* ---- bootstrap.c: allocations made while the pool is being created ---- */
 void *vmm_boot_alloc(size_t size, size_t align);
 bool vmm_in_boot(const void *ptr);
