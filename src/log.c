@@ -522,7 +522,7 @@ void vmm_log_init(void)
 		vmm_opts.log_file != NULL ? log_path : "(stderr)",
 		vmm_opts.log_stats);
 
-	const char *selftest = secure_getenv("VMMALLOC_DEBUG_SELFTEST");
+	const char *selftest = vmm_getenv("VMMALLOC_DEBUG_SELFTEST");
 	if (selftest != NULL)
 		vmm_selftest_assert(selftest);
 	errno = saved;

@@ -4,6 +4,7 @@
  *
  * NOTES
  * - Runs during initialisation: no allocation, no stdio.
+ * - May run before libc has set `environ`: see vmm_getenv.
  * - Bad values print the original library's message line (scripts grep for
  *   it) and abort; nothing has been created yet, so nothing is left behind.
  * - Sizes accept plain bytes or a K, M, G or T suffix (powers of 1024);
@@ -11,7 +12,11 @@
  *   (the original used atoll, so "16M" meant 16 bytes).
  */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <unistd.h>
 
 #include "libvmmalloc.h"
 #include "vmm.h"
@@ -200,12 +205,55 @@ static const struct option {
 	{"VMMALLOC_LOG_STATS", parse_log_stats, true},
 };
 
+/* the environment as the constructor received it (see vmm_getenv) */
+char **vmm_envp;
+
+/*
+ * secure_getenv, also before libc has set `environ` up: an allocation from
+ * a program's .preinit_array, or our constructor running first, comes too
+ * early for it.  The constructor's envp then serves, or /proc/self/environ
+ * read into a static buffer.  A setuid/setgid process (AT_SECURE) gets
+ * nothing, exactly as from secure_getenv.
+ */
+const char *vmm_getenv(const char *name)
+{
+	if (environ != NULL)
+		return secure_getenv(name);
+	if (getauxval(AT_SECURE) != 0)
+		return NULL;
+	static char buf[64 * 1024];
+	static size_t len;
+	char **envp = vmm_envp;
+	size_t nlen = strlen(name);
+	if (envp != NULL) {
+		for (; *envp != NULL; envp++)
+			if (strncmp(*envp, name, nlen) == 0 &&
+			    (*envp)[nlen] == '=')
+				return *envp + nlen + 1;
+		return NULL;
+	}
+	if (len == 0) {
+		int fd = open("/proc/self/environ", O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return NULL;
+		ssize_t n;
+		while (len < sizeof(buf) - 1 &&
+		       (n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
+			len += (size_t)n;
+		close(fd);
+		buf[len] = '\0';
+	}
+	for (size_t i = 0; i < len; i += strlen(buf + i) + 1)
+		if (strncmp(buf + i, name, nlen) == 0 && buf[i + nlen] == '=')
+			return buf + i + nlen + 1;
+	return NULL;
+}
+
 void vmm_options_load(void)
 {
 	for (size_t i = 0; i < VMM_ARRAY_SIZE(options); i++) {
 		if (options[i].debug_only && !vmm_debug)
 			continue;
-		options[i].parse(options[i].name,
-				 secure_getenv(options[i].name));
+		options[i].parse(options[i].name, vmm_getenv(options[i].name));
 	}
 }

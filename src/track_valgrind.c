@@ -90,7 +90,7 @@ static unsigned char detect(void)
 					    "vgpreload_drd",
 					    "vgpreload_massif",
 					    "vgpreload_dhat"};
-	const char *pre = secure_getenv("LD_PRELOAD");
+	const char *pre = vmm_getenv("LD_PRELOAD");
 	for (size_t i = 0; pre != NULL && i < VMM_ARRAY_SIZE(tools); i++)
 		if (strstr(pre, tools[i]) != NULL)
 			return VMM_TRACK_BLOCKS;

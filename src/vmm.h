@@ -52,6 +52,10 @@ struct vmm_options {
 
 extern struct vmm_options vmm_opts;
 
+/* secure_getenv that also works before libc has set `environ` up */
+const char *vmm_getenv(const char *name);
+extern char **vmm_envp; /* the constructor's envp */
+
 /* parses the environment into vmm_opts; on bad input prints and aborts */
 void vmm_options_load(void);
 /* parses "123", "16M", "1G"...; returns 0 or an error text */

@@ -103,8 +103,13 @@ enum vmm_enter vmm_enter(void)
 
 /* so that a bad environment is reported even if nothing is allocated */
 #ifndef VMM_NO_CONSTRUCTOR
-static __attribute__((constructor)) void vmm_constructor(void)
+static __attribute__((constructor)) void vmm_constructor(int argc,
+							char **argv,
+							char **envp)
 {
+	(void)argc;
+	(void)argv;
+	vmm_envp = envp; /* `environ` may not be set yet (see vmm_getenv) */
 	vmm_enter();
 }
 #endif
