@@ -32,18 +32,8 @@
 
 struct vmm_pool vmm_pool = {.fd = -1};
 
-static int open_tmpfile(const char *dir, unsigned flags)
+static int open_mkstemp(const char *dir)
 {
-	if (!(flags & VMM_POOL_FORCE_MKSTEMP)) {
-		int fd = open(dir, O_TMPFILE | O_RDWR | O_EXCL | O_CLOEXEC,
-			      0600);
-		if (fd >= 0)
-			return fd;
-		/* only "not supported here" falls back; real errors stop */
-		if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
-			return -errno;
-	}
-
 	static const char tmpl[] = "/.vmmalloc.XXXXXX";
 	char path[PATH_MAX];
 	size_t len = strlen(dir);
@@ -67,6 +57,26 @@ static int open_tmpfile(const char *dir, unsigned flags)
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return fd >= 0 ? fd : -err;
+}
+
+static int open_tmpfile(const char *dir, unsigned flags)
+{
+	if (flags & VMM_POOL_FORCE_MKSTEMP)
+		return open_mkstemp(dir);
+	int fd = open(dir, O_TMPFILE | O_RDWR | O_EXCL | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		return fd;
+	int err = errno;
+	/* only "not supported here" falls back; real errors stop */
+	if (err != EOPNOTSUPP && err != EISDIR && err != EINVAL)
+		return -err;
+	fd = open_mkstemp(dir);
+	/*
+	 * The directory exists (O_TMPFILE said so), so ENOENT from the
+	 * fallback means "no files can be made here" (/proc, /sys): report
+	 * the first error, which says so.
+	 */
+	return fd == -ENOENT ? -err : fd;
 }
 
 /* maps fd MAP_SHARED at an address aligned to `align` */
