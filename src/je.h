@@ -4,9 +4,10 @@
  * clash with the malloc-family names this library defines.
  *
  * NOTES
- * - The archive's pthread_atfork and pthread_key_create references are
- *   renamed too: fork.c and engine.c define them to capture jemalloc's fork
- *   handlers and its thread destructor.
+ * - The archive's pthread_atfork, pthread_key_create and secure_getenv
+ *   references are renamed too: fork.c, engine.c and options.c define them
+ *   to capture jemalloc's fork handlers and its thread destructor, and to
+ *   read MALLOC_CONF before libc has set `environ` up.
  */
 #ifndef VMM_JE_H
 #define VMM_JE_H 1
@@ -45,5 +46,7 @@ VMM_JE_API int vmm_je_pthread_atfork(void (*prepare)(void),
 				     void (*child)(void));
 VMM_JE_API int vmm_je_pthread_key_create(pthread_key_t *key,
 					 void (*destructor)(void *));
+/* MALLOC_CONF is read while `environ` may still be unset (options.c) */
+VMM_JE_API char *vmm_je_secure_getenv(const char *name);
 
 #endif /* VMM_JE_H */
