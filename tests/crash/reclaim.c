@@ -29,7 +29,8 @@
 #include "vmmtest.h"
 
 static char mnt[] = "/tmp/vmmcrash.XXXXXX";
-static char dir[64];
+static char dir[1024];
+static const char *fs_path = mnt; /* the filesystem whose use is measured */
 static const char *kind, *lib, *victim, *seam;
 static unsigned long long rng;
 
@@ -49,7 +50,7 @@ static double now(void)
 static unsigned long long used_bytes(void)
 {
 	struct statvfs sv;
-	CHECK(statvfs(mnt, &sv) == 0);
+	CHECK(statvfs(fs_path, &sv) == 0);
 	return (unsigned long long)(sv.f_blocks - sv.f_bfree) * sv.f_frsize;
 }
 
@@ -63,7 +64,7 @@ static unsigned leftover_names(unsigned long long *bytes)
 	while ((e = readdir(d)) != NULL) {
 		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
 			continue;
-		char path[512];
+		char path[sizeof(dir) + 256 + 2];
 		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
 		struct stat st;
 		if (stat(path, &st) == 0)
@@ -81,6 +82,29 @@ static void unmount_tmpfs(void)
 {
 	umount2(mnt, MNT_DETACH);
 	rmdir(mnt);
+}
+
+static void remove_test_dir(void)
+{
+	rmdir(dir);
+}
+
+/*
+ * $VMMALLOC_TEST_DIR (the pmem guest's DAX mount) replaces the private
+ * tmpfs: the reclamation is then measured on DAX.  Nothing else may write
+ * to that filesystem meanwhile.
+ */
+static bool use_test_dir(void)
+{
+	const char *d = getenv("VMMALLOC_TEST_DIR");
+	if (d == NULL || *d == '\0' || strlen(d) + 32 > sizeof(dir))
+		return false;
+	snprintf(dir, sizeof(dir), "%s/vmmcrash.XXXXXX", d);
+	CHECK(mkdtemp(dir) != NULL);
+	fs_path = dir;
+	atexit(remove_test_dir);
+	printf("%s: measuring on %s\n", kind, d);
+	return true;
 }
 
 static void mount_private_tmpfs(const char *size)
@@ -233,12 +257,16 @@ int main(int argc, char **argv)
 	victim = argv[3];
 	seam = argv[4];
 	unsigned iters = argc > 5 ? (unsigned)atoi(argv[5]) : 100;
+	/* the pmem guest (TCG, ~10x slower) runs fewer */
+	if (getenv("VMMALLOC_CRASH_ITERATIONS") != NULL)
+		iters = (unsigned)atoi(getenv("VMMALLOC_CRASH_ITERATIONS"));
 	double budget = argc > 6 ? atof(argv[6]) : 120;
 	rng = (unsigned long long)time(NULL) ^ (unsigned long long)getpid();
 	if (geteuid() != 0)
 		SKIP("needs root to mount a tmpfs");
 	bool fullfs = strncmp(kind, "fullfs", 6) == 0;
-	mount_private_tmpfs(fullfs ? "64M" : "320M");
+	if (fullfs || !use_test_dir())
+		mount_private_tmpfs(fullfs ? "64M" : "320M");
 	CHECK(prctl(PR_SET_CHILD_SUBREAPER, 1) == 0);
 	unsigned long long base = used_bytes();
 	unsigned long long left_bytes = 0;

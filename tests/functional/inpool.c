@@ -10,26 +10,34 @@
 #define THREADS 8
 static struct vt_range pool;
 
+/*
+ * Thread 0 goes up to 64 MiB, the others to 8 MiB, and each block is
+ * checked and freed before the next: the peak stays near 120 MiB, so the
+ * test also fits the pmem guest's 512 MiB DAX filesystems.
+ */
+static void check_and_free(void *p, size_t s)
+{
+	CHECK(p != NULL);
+	CHECK_IN_POOL(pool, p, s);
+	CHECK_U(malloc_usable_size(p), >=, s);
+	((volatile char *)p)[s - 1] = 1;
+	free(p);
+}
+
 static void *worker(void *arg)
 {
 	unsigned seed = (unsigned)(uintptr_t)arg;
+	size_t max = arg == 0 ? (64u << 20) : (8u << 20);
 	for (int round = 0; round < 3; round++) {
-		for (size_t s = 1; s <= (64u << 20); s = s * 2 + (rand_r(&seed) & 7)) {
-			void *p[6];
-			p[0] = malloc(s);
-			p[1] = calloc(1, s);
-			p[2] = realloc(malloc(s / 2 + 1), s);
-			CHECK_I(posix_memalign(&p[3], 64, s), ==, 0);
-			p[4] = aligned_alloc(4096, s);
-			p[5] = memalign(256, s);
-			for (int i = 0; i < 6; i++) {
-				CHECK(p[i] != NULL);
-				CHECK_IN_POOL(pool, p[i], s);
-				CHECK_U(malloc_usable_size(p[i]), >=, s);
-				((volatile char *)p[i])[s - 1] = 1;
-			}
-			for (int i = 0; i < 6; i++)
-				free(p[i]);
+		for (size_t s = 1; s <= max; s = s * 2 + (rand_r(&seed) & 7)) {
+			void *p;
+			check_and_free(malloc(s), s);
+			check_and_free(calloc(1, s), s);
+			check_and_free(realloc(malloc(s / 2 + 1), s), s);
+			CHECK_I(posix_memalign(&p, 64, s), ==, 0);
+			check_and_free(p, s);
+			check_and_free(aligned_alloc(4096, s), s);
+			check_and_free(memalign(256, s), s);
 		}
 	}
 	return NULL;
