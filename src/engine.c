@@ -132,47 +132,47 @@ void vmm_engine_counts(struct vmm_hook_counts *out)
 	pthread_mutex_unlock(&eng.lock);
 }
 
-static bool hook_commit(extent_hooks_t *h, void *addr, size_t size,
-			size_t offset, size_t length, unsigned arena_ind)
+/* commit (back with file blocks) or decommit (punch them out) a range */
+static bool backing(void *addr, size_t size, size_t offset, size_t length,
+		    bool commit)
 {
-	(void)h, (void)size, (void)arena_ind;
 	VMM_ASSERT(vmm_in_pool(addr) && offset + length <= size &&
 		   size <= vmm_pool.size - (size_t)((char *)addr - vmm_pool.base));
-	VMM_LOG(3, "addr %p size %zu offset %zu length %zu", addr, size,
-		offset, length);
-	if (eng.reserving) {
-		eng.phantom += (ptrdiff_t)length;
+	VMM_LOG(3, "%s addr %p size %zu offset %zu length %zu",
+		commit ? "commit" : "decommit", addr, size, offset, length);
+	if (eng.reserving) { /* start-up: count, back nothing */
+		eng.phantom += commit ? (ptrdiff_t)length : -(ptrdiff_t)length;
 		return false;
 	}
 	int saved = errno;
-	int err = vmm_pool_commit(&vmm_pool, (char *)addr + offset, length);
-	if (err != 0)
+	char *start = (char *)addr + offset;
+	int err = commit ? vmm_pool_commit(&vmm_pool, start, length)
+			 : vmm_pool_decommit(&vmm_pool, start, length);
+	if (err != 0 && commit)
 		VMM_LOG(1, "cannot back %zu bytes at %p: %s", length,
-			(void *)((char *)addr + offset), vmm_strerror(err));
+			(void *)start, vmm_strerror(err));
 	errno = saved;
-	count(&eng.counts.commit_calls, &eng.counts.commit_ok, err == 0,
-	      (ptrdiff_t)length);
+	if (commit)
+		count(&eng.counts.commit_calls, &eng.counts.commit_ok,
+		      err == 0, (ptrdiff_t)length);
+	else
+		count(&eng.counts.decommit_calls, &eng.counts.decommit_ok,
+		      err == 0, -(ptrdiff_t)length);
 	return err != 0;
+}
+
+static bool hook_commit(extent_hooks_t *h, void *addr, size_t size,
+			size_t offset, size_t length, unsigned arena_ind)
+{
+	(void)h, (void)arena_ind;
+	return backing(addr, size, offset, length, true);
 }
 
 static bool hook_decommit(extent_hooks_t *h, void *addr, size_t size,
 			  size_t offset, size_t length, unsigned arena_ind)
 {
-	(void)h, (void)size, (void)arena_ind;
-	VMM_ASSERT(vmm_in_pool(addr) && offset + length <= size &&
-		   size <= vmm_pool.size - (size_t)((char *)addr - vmm_pool.base));
-	VMM_LOG(3, "addr %p size %zu offset %zu length %zu", addr, size,
-		offset, length);
-	if (eng.reserving) {
-		eng.phantom -= (ptrdiff_t)length;
-		return false;
-	}
-	int saved = errno;
-	int err = vmm_pool_decommit(&vmm_pool, (char *)addr + offset, length);
-	errno = saved;
-	count(&eng.counts.decommit_calls, &eng.counts.decommit_ok, err == 0,
-	      -(ptrdiff_t)length);
-	return err != 0;
+	(void)h, (void)arena_ind;
+	return backing(addr, size, offset, length, false);
 }
 
 static bool hook_split(extent_hooks_t *h, void *addr, size_t size,

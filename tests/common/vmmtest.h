@@ -12,6 +12,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
@@ -19,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define VMMTEST_SKIP 77
 
@@ -121,6 +123,39 @@ static inline struct vt_range vt_pool(void)
 	if (!vt_pool_range(real, &r))
 		FAIL("no pool mapping of %s in /proc/self/maps", real);
 	return r;
+}
+
+/*
+ * The descriptors of this process that hold the pool file (an unlinked
+ * file in $VMMALLOC_POOL_DIR): fills fds[] and returns how many.
+ */
+static inline int vt_pool_fds(int *fds, int max)
+{
+	const char *dir = getenv("VMMALLOC_POOL_DIR");
+	char real[4096];
+	if (dir == NULL || realpath(dir, real) == NULL)
+		FAIL("VMMALLOC_POOL_DIR is not set or does not exist");
+	size_t rlen = strlen(real);
+	DIR *d = opendir("/proc/self/fd");
+	CHECK(d != NULL);
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		char link[300], target[4200];
+		snprintf(link, sizeof(link), "/proc/self/fd/%s", e->d_name);
+		ssize_t len = readlink(link, target, sizeof(target) - 1);
+		if (len <= 0)
+			continue;
+		target[len] = '\0';
+		if (strncmp(target, real, rlen) != 0 || target[rlen] != '/' ||
+		    strstr(target, " (deleted)") == NULL)
+			continue;
+		if (n < max)
+			fds[n] = atoi(e->d_name);
+		n++;
+	}
+	closedir(d);
+	return n;
 }
 
 static inline bool vt_in(struct vt_range r, const void *p, size_t size)

@@ -54,36 +54,17 @@ static void *worker(void *arg)
 /* the pool's fd: an unlinked file in the pool directory */
 static void check_pool_file(void)
 {
-	const char *dir = getenv("VMMALLOC_POOL_DIR");
-	char real[4096];
-	CHECK(dir != NULL && realpath(dir, real) != NULL);
-	size_t rlen = strlen(real);
-	DIR *d = opendir("/proc/self/fd");
-	CHECK(d != NULL);
-	int found = 0;
-	struct dirent *e;
-	while ((e = readdir(d)) != NULL) {
-		char link[300], target[4200];
-		snprintf(link, sizeof(link), "/proc/self/fd/%s", e->d_name);
-		ssize_t n = readlink(link, target, sizeof(target) - 1);
-		if (n <= 0)
-			continue;
-		target[n] = '\0';
-		if (strncmp(target, real, rlen) != 0 || target[rlen] != '/' ||
-		    strstr(target, " (deleted)") == NULL)
-			continue;
-		struct stat st;
-		CHECK(stat(link, &st) == 0);
-		CHECK_U(st.st_mode & 07777, ==, 0600);
-		CHECK_U(st.st_nlink, ==, 0);
-		CHECK_U(st.st_uid, ==, geteuid());
-		int fd = atoi(e->d_name);
-		int fl = fcntl(fd, F_GETFD);
-		CHECK(fl >= 0 && (fl & FD_CLOEXEC));
-		found++;
-	}
-	closedir(d);
-	CHECK_I(found, ==, 1);
+	int fds[4];
+	CHECK_I(vt_pool_fds(fds, 4), ==, 1);
+	char link[64];
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fds[0]);
+	struct stat st;
+	CHECK(stat(link, &st) == 0);
+	CHECK_U(st.st_mode & 07777, ==, 0600);
+	CHECK_U(st.st_nlink, ==, 0);
+	CHECK_U(st.st_uid, ==, geteuid());
+	int fl = fcntl(fds[0], F_GETFD);
+	CHECK(fl >= 0 && (fl & FD_CLOEXEC));
 }
 
 int main(void)

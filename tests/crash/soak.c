@@ -167,25 +167,7 @@ static int pool_fd = -1;
 
 static void find_pool_fd(void)
 {
-	const char *dir = getenv("VMMALLOC_POOL_DIR");
-	char real[4096];
-	CHECK(dir != NULL && realpath(dir, real) != NULL);
-	DIR *d = opendir("/proc/self/fd");
-	CHECK(d != NULL);
-	struct dirent *e;
-	while ((e = readdir(d)) != NULL) {
-		char link[300], target[4200];
-		snprintf(link, sizeof(link), "/proc/self/fd/%s", e->d_name);
-		ssize_t n = readlink(link, target, sizeof(target) - 1);
-		if (n <= 0)
-			continue;
-		target[n] = '\0';
-		if (strncmp(target, real, strlen(real)) == 0 &&
-		    strstr(target, "(deleted)") != NULL)
-			pool_fd = atoi(e->d_name);
-	}
-	closedir(d);
-	CHECK(pool_fd >= 0);
+	CHECK_I(vt_pool_fds(&pool_fd, 1), ==, 1);
 }
 
 static long long pool_used(void)
