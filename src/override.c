@@ -323,3 +323,88 @@ VMM_EXPORT size_t malloc_usable_size(void *ptr)
 	size_t n = usable_size_of(ptr);
 	return n;
 }
+
+/*
+ * jemalloc's non-standard API, for programs linked against jemalloc (as
+ * Debian's redis-server is) that hand our blocks to it: preloaded, these
+ * bind here and serve the pool, where libjemalloc.so.2 would crash on a
+ * block it does not know.  Only the alignment (MALLOCX_LG_ALIGN, the low
+ * six bits) and MALLOCX_ZERO are honoured; arena and tcache bits name
+ * another jemalloc's objects and are ignored.  mallctl and
+ * malloc_stats_print are not exported: a program could move allocations
+ * out of the pool through them.
+ */
+#define JE_FLAG_LG_ALIGN 0x3f
+#define JE_FLAG_ZERO 0x40
+
+void *mallocx(size_t size, int flags);
+void *rallocx(void *ptr, size_t size, int flags);
+size_t xallocx(void *ptr, size_t size, size_t extra, int flags);
+size_t sallocx(const void *ptr, int flags);
+void dallocx(void *ptr, int flags);
+void sdallocx(void *ptr, size_t size, int flags);
+size_t nallocx(size_t size, int flags);
+
+static size_t je_flag_align(int flags)
+{
+	unsigned lg = (unsigned)flags & JE_FLAG_LG_ALIGN;
+	return lg == 0 ? 0 : (size_t)1 << lg;
+}
+
+VMM_EXPORT void *mallocx(size_t size, int flags)
+{
+	size_t align = je_flag_align(flags);
+	bool zero = (flags & JE_FLAG_ZERO) != 0;
+	if (align <= MIN_ALIGN)
+		return zero ? calloc(1, size) : malloc(size);
+	void *p = aligned(align, size);
+	if (p != NULL && zero)
+		memset(p, 0, size);
+	return p;
+}
+
+VMM_EXPORT void *rallocx(void *ptr, size_t size, int flags)
+{
+	if (size == 0)
+		size = 1; /* rallocx never frees */
+	if (je_flag_align(flags) <= MIN_ALIGN && !(flags & JE_FLAG_ZERO))
+		return realloc(ptr, size);
+	size_t old = malloc_usable_size(ptr);
+	void *p = mallocx(size, flags);
+	if (p != NULL) {
+		memcpy(p, ptr, old < size ? old : size);
+		free(ptr);
+	}
+	return p;
+}
+
+VMM_EXPORT size_t xallocx(void *ptr, size_t size, size_t extra, int flags)
+{
+	(void)size, (void)extra, (void)flags;
+	return malloc_usable_size(ptr); /* never resized in place */
+}
+
+VMM_EXPORT size_t sallocx(const void *ptr, int flags)
+{
+	(void)flags;
+	return malloc_usable_size((void *)(uintptr_t)ptr);
+}
+
+VMM_EXPORT void dallocx(void *ptr, int flags)
+{
+	(void)flags;
+	free(ptr);
+}
+
+VMM_EXPORT void sdallocx(void *ptr, size_t size, int flags)
+{
+	(void)size, (void)flags;
+	free(ptr);
+}
+
+VMM_EXPORT size_t nallocx(size_t size, int flags)
+{
+	if (!vmm_thread_bound && vmm_enter() != VMM_ENTER_READY)
+		return 0;
+	return vmm_je_nallocx(size, flags & (JE_FLAG_LG_ALIGN | JE_FLAG_ZERO));
+}
