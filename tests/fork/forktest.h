@@ -203,7 +203,11 @@ static inline struct ft_map ft_map_of(pid_t pid, const void *addr)
 	return m;
 }
 
-/* the fd of this process whose file has inode ino (the pool), or -1 */
+/*
+ * The fd of this process whose file has inode ino (the pool), or -1.  Only
+ * unlinked files count: inode numbers repeat across filesystems, and in the
+ * pmem guest a small file on another mount had the pool's number.
+ */
 static inline int ft_fd_of_inode(unsigned long ino)
 {
 	DIR *d = opendir("/proc/self/fd");
@@ -216,7 +220,8 @@ static inline int ft_fd_of_inode(unsigned long ino)
 		int fd = atoi(e->d_name);
 		struct stat st;
 		if (fd != dirfd(d) && fstat(fd, &st) == 0 &&
-		    (unsigned long)st.st_ino == ino && S_ISREG(st.st_mode)) {
+		    (unsigned long)st.st_ino == ino && S_ISREG(st.st_mode) &&
+		    st.st_nlink == 0) {
 			found = fd;
 			break;
 		}
