@@ -79,6 +79,16 @@ static int open_tmpfile(const char *dir, unsigned flags)
 	return fd == -ENOENT ? -err : fd;
 }
 
+/* whether the file is on DAX: the same statx test as vmmalloc-daxprobe */
+static int is_dax(int fd)
+{
+	struct statx stx;
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &stx) != 0 ||
+	    !(stx.stx_attributes_mask & STATX_ATTR_DAX))
+		return -1;
+	return (stx.stx_attributes & STATX_ATTR_DAX) != 0;
+}
+
 /* maps fd MAP_SHARED at an address aligned to `align` */
 static char *map_aligned(int fd, size_t size, size_t align)
 {
@@ -127,6 +137,7 @@ int vmm_pool_create(struct vmm_pool *p, const char *dir, size_t size,
 		return err;
 	}
 	p->fd = fd;
+	p->dax = is_dax(fd);
 	p->file_size = size;
 	p->size = psize;
 	p->private_map = false;

@@ -130,6 +130,10 @@ static void print_text(const struct summary *s)
 	vmm_msg_u64(&m, (uint64_t)vmm_opts.fork_mode);
 	vmm_msg_str(&m, vmm_pool.private_map ? " (pool remapped private)\n"
 					     : " (pool shared)\n");
+	vmm_msg_str(&m, "dax:              ");
+	vmm_msg_str(&m, vmm_pool.dax == 1   ? "yes\n"
+			: vmm_pool.dax == 0 ? "no\n"
+					    : "unknown\n");
 	put(&m);
 	vmm_msg_str(&m, "calls per entry point:\n");
 	put(&m);
@@ -177,6 +181,10 @@ static void print_json(const struct summary *s)
 	jfield(&m, "committed", (uint64_t)s->committed);
 	jfield(&m, "peak_committed", (uint64_t)s->peak);
 	jfield(&m, "fork_mode", (uint64_t)vmm_opts.fork_mode);
+	vmm_msg_str(&m, "\"dax\": ");
+	vmm_msg_str(&m, vmm_pool.dax == 1 ? "true" : vmm_pool.dax == 0 ? "false" : "null");
+	vmm_msg_str(&m, ",\n");
+	put(&m);
 	vmm_msg_str(&m, "\"fork_private\": ");
 	vmm_msg_str(&m, vmm_pool.private_map ? "true" : "false");
 	vmm_msg_str(&m, ",\n\"calls\": {");

@@ -168,6 +168,8 @@ struct vmm_pool {
 	bool keep_backed; /* VMMALLOC_POOL_PREALLOC: never punch holes */
 	/* the range free()'s fast path accepts: size, or 0 under a tool */
 	size_t fast_size;
+	/* the pool file is on DAX (statx STATX_ATTR_DAX): -1 unknown, 0, 1 */
+	int dax;
 };
 
 extern struct vmm_pool vmm_pool;

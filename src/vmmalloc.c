@@ -55,6 +55,10 @@ bool vmm_lib_init(void)
 				  vmm_opts.pool_size, 0);
 	if (err != 0)
 		creation_failed(err);
+	VMM_LOG(1, "pool directory %s is %s", vmm_opts.pool_dir,
+		vmm_pool.dax == 1   ? "on DAX"
+		: vmm_pool.dax == 0 ? "not on DAX"
+				    : "of unknown DAX state (no statx DAX attribute)");
 	VMM_LOG(2, "pool created: %zu bytes at %p (usable %zu), fd %d, in %s",
 		vmm_pool.file_size, (void *)vmm_pool.base, vmm_pool.size,
 		vmm_pool.fd, vmm_opts.pool_dir);
