@@ -277,6 +277,7 @@ static void case_levels(int l)
 	CHECK_HAS(r.err, "] libvmmalloc version 1.1\n");
 	CHECK_HAS(r.err, "] build: debug variant, jemalloc 5.3");
 	CHECK_HAS(r.err, "<libvmmalloc>: <1> [log.c:");
+	CHECK_HAS(r.err, " vmm_lib_init] pool directory "); /* DAX or not */
 	/* level 2: basic operations */
 	if (l >= 2) {
 		CHECK_HAS(r.err, "<libvmmalloc>: <2> [vmmalloc.c:");
@@ -284,7 +285,8 @@ static void case_levels(int l)
 		CHECK_HAS(r.err, " vmm_lib_init] ready: pool arena ");
 		CHECK_HAS(r.err, " vmm_stats_at_exit] exit: pid ");
 	} else {
-		CHECK_HASNT(r.err, "> [vmmalloc.c:");
+		CHECK_HASNT(r.err, "<2> [vmmalloc.c:");
+		CHECK_HASNT(r.err, " vmm_lib_init] pool created: ");
 		CHECK_HASNT(r.err, "<2>");
 	}
 	/* level 3: function-call tracing (the extent hooks) */
