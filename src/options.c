@@ -13,6 +13,7 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
@@ -114,11 +115,32 @@ static __attribute__((noreturn)) void missing(const char *name)
 	vmm_die(&m);
 }
 
+/*
+ * The directory is captured once, as an absolute path: the program may
+ * overwrite its environment strings (process titles) and change directory,
+ * and fork mode 2 makes every child's pool file in it.
+ */
 static void parse_pool_dir(const char *name, const char *v)
 {
+	static char dir[PATH_MAX];
 	if (v == NULL || *v == '\0')
 		missing(name);
-	vmm_opts.pool_dir = v;
+	size_t len = 0, vlen = strlen(v);
+	if (v[0] != '/') {
+		if (getcwd(dir, sizeof(dir)) == NULL)
+			bad_value(name, v,
+				  "relative, and the working directory "
+				  "cannot be read");
+		len = strlen(dir);
+		if (len > 1)
+			dir[len++] = '/';
+		else
+			len = 1; /* cwd "/" */
+	}
+	if (len + vlen >= sizeof(dir))
+		bad_value(name, v, "path too long");
+	memcpy(dir + len, v, vlen + 1);
+	vmm_opts.pool_dir = dir;
 }
 
 static void parse_pool_size(const char *name, const char *v)
