@@ -12,6 +12,7 @@
  *   (the original used atoll, so "16M" meant 16 bytes).
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -137,8 +138,17 @@ static void parse_pool_dir(const char *name, const char *v)
 		else
 			len = 1; /* cwd "/" */
 	}
-	if (len + vlen >= sizeof(dir))
-		bad_value(name, v, "path too long");
+	if (len + vlen >= sizeof(dir)) {
+		/* the wording pool creation has always used for this */
+		struct vmm_msg m = {.len = 0};
+		vmm_msg_str(&m, "vmem pool creation failed: ");
+		vmm_msg_str(&m, vmm_strerror(ENAMETOOLONG));
+		vmm_msg_str(&m, " (");
+		vmm_msg_str(&m, name);
+		vmm_msg_str(&m, "=");
+		vmm_msg_str(&m, v);
+		vmm_die(&m);
+	}
 	memcpy(dir + len, v, vlen + 1);
 	vmm_opts.pool_dir = dir;
 }
