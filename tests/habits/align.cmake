@@ -1,0 +1,4 @@
+# align.cmake -- alignment, thread-specific data and foreign pointers: what
+# programs ask of memalign & co, of many pthread keys, and of fork.
+vmm_test_program(vmmhabit-align align.c)
+vmm_habit_test(align vmmhabit-align)
