@@ -12,6 +12,11 @@
  *   foreign.  Foreign pointers came from glibc's own heap (for instance a
  *   dlopen(RTLD_DEEPBIND) library binds to libc's malloc) and are handed
  *   back to glibc, never to jemalloc.
+ * - malloc's blocks are 8-aligned below 16 bytes (jemalloc's 8-byte class),
+ *   16-aligned above: memalign, mallocx and rallocx hand a request to
+ *   malloc/realloc only when every block they could return is aligned
+ *   enough; nallocx answers for the same request mallocx serves (size 0 is
+ *   served as 1).
  * - An allocation that fails is retried once after flushing the thread cache
  *   and purging the arena; only then NULL with errno ENOMEM.  Nothing ever
  *   falls back to the system heap.
@@ -29,7 +34,13 @@
 #include "vmm.h"
 
 #define VMM_EXPORT __attribute__((visibility("default")))
-#define MIN_ALIGN 16
+#define MIN_ALIGN 16 /* glibc's malloc alignment; bootstrap blocks keep it */
+/*
+ * What every block of malloc() is aligned to: jemalloc's smallest class is
+ * 8 bytes (8-aligned); its classes from 16 bytes up are multiples of 16
+ * and 16-aligned.  A stronger alignment needs the aligned path.
+ */
+#define MALLOC_ALIGN 8
 
 /* glibc's own heap, for foreign pointers */
 extern void __libc_free(void *ptr);
@@ -37,6 +48,9 @@ extern void *__libc_realloc(void *ptr, size_t size);
 extern void *__libc_malloc(size_t size);
 extern void *__libc_calloc(size_t n, size_t size);
 extern void *__libc_memalign(size_t align, size_t size);
+
+/* the private jemalloc's rallocx (renamed like the others, see je.h) */
+VMM_JE_API void *vmm_je_rallocx(void *ptr, size_t size, int flags);
 
 
 enum op { OP_MALLOC, OP_CALLOC, OP_ALIGNED, OP_REALLOC };
@@ -230,7 +244,9 @@ static bool is_pow2(size_t x)
 /* alignment is a power of two here */
 static void *aligned(size_t alignment, size_t size)
 {
-	if (alignment <= MIN_ALIGN && size >= alignment)
+	/* malloc's block is aligned enough: 8 always, 16 from 16 bytes up */
+	if (alignment <= MALLOC_ALIGN ||
+	    (alignment <= MIN_ALIGN && size >= alignment))
 		return malloc(size);
 	if (VMM_LIKELY(vmm_thread_ready)) {
 		void *p = vmm_je_aligned_alloc(alignment, size);
@@ -267,12 +283,16 @@ VMM_EXPORT void *aligned_alloc(size_t alignment, size_t size)
 VMM_EXPORT void *memalign(size_t alignment, size_t size)
 {
 	VMM_LOG_CALL(memalign, "boundary %zu  size %zu", alignment, size);
-	/* glibc: small alignments are malloc's, others round up to 2^n */
+	/*
+	 * glibc: alignments up to malloc's own are malloc's, others round up
+	 * to 2^n.  Ours is 8, not glibc's 16: memalign(16, 8) must not get an
+	 * 8-byte class block.
+	 */
 	if (alignment > SIZE_MAX / 2 + 1) {
 		errno = EINVAL;
 		return NULL;
 	}
-	if (alignment <= MIN_ALIGN)
+	if (alignment <= MALLOC_ALIGN)
 		return malloc(size);
 	if (!is_pow2(alignment))
 		alignment = (size_t)1 << (64 - __builtin_clzll(alignment));
@@ -351,15 +371,25 @@ static size_t je_flag_align(int flags)
 	return lg == 0 ? 0 : (size_t)1 << lg;
 }
 
+/* the flags our entry points pass on to the private jemalloc */
+#define JE_FLAGS_KEPT (JE_FLAG_LG_ALIGN | JE_FLAG_ZERO)
+
 VMM_EXPORT void *mallocx(size_t size, int flags)
 {
 	size_t align = je_flag_align(flags);
 	bool zero = (flags & JE_FLAG_ZERO) != 0;
-	if (align <= MIN_ALIGN)
+	if (align <= MALLOC_ALIGN)
 		return zero ? calloc(1, size) : malloc(size);
+	if (VMM_LIKELY(vmm_thread_ready)) {
+		/* size 0 is undefined for jemalloc: one byte, as nallocx says */
+		void *p = vmm_je_mallocx(size == 0 ? 1 : size,
+					 flags & JE_FLAGS_KEPT);
+		if (VMM_LIKELY(p != NULL))
+			return p;
+	}
 	void *p = aligned(align, size);
-	if (p != NULL && zero)
-		memset(p, 0, size);
+	if (p != NULL && zero) /* jemalloc zeroes the whole usable size */
+		memset(p, 0, VMM_TRACK_ON() ? size : usable_size_of(p));
 	return p;
 }
 
@@ -367,8 +397,14 @@ VMM_EXPORT void *rallocx(void *ptr, size_t size, int flags)
 {
 	if (size == 0)
 		size = 1; /* rallocx never frees */
-	if (je_flag_align(flags) <= MIN_ALIGN && !(flags & JE_FLAG_ZERO))
+	if (je_flag_align(flags) <= MALLOC_ALIGN && !(flags & JE_FLAG_ZERO))
 		return realloc(ptr, size);
+	if (VMM_LIKELY(vmm_thread_ready && vmm_in_pool(ptr))) {
+		/* keeps the alignment when it resizes in place, too */
+		void *p = vmm_je_rallocx(ptr, size, flags & JE_FLAGS_KEPT);
+		if (VMM_LIKELY(p != NULL))
+			return p;
+	}
 	size_t old = malloc_usable_size(ptr);
 	void *p = mallocx(size, flags);
 	if (p != NULL) {
@@ -406,5 +442,6 @@ VMM_EXPORT size_t nallocx(size_t size, int flags)
 {
 	if (!vmm_thread_bound && vmm_enter() != VMM_ENTER_READY)
 		return 0;
-	return vmm_je_nallocx(size, flags & (JE_FLAG_LG_ALIGN | JE_FLAG_ZERO));
+	/* mallocx(0, flags) is served as mallocx(1, flags): so is this */
+	return vmm_je_nallocx(size == 0 ? 1 : size, flags & JE_FLAGS_KEPT);
 }

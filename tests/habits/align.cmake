@@ -2,3 +2,4 @@
 # programs ask of memalign & co, of many pthread keys, and of fork.
 vmm_test_program(vmmhabit-align align.c)
 vmm_habit_test(align vmmhabit-align)
+vmm_habit_test(align.14M vmmhabit-align SIZE 14M)
