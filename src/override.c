@@ -17,6 +17,10 @@
  *   malloc/realloc only when every block they could return is aligned
  *   enough; nallocx answers for the same request mallocx serves (size 0 is
  *   served as 1).
+ * - A thread past jemalloc's own cleanup (thread-specific destructors
+ *   numbered after it, or re-armed into a later round) is still served from
+ *   the pool, through engine.c's late path; glibc only ever sees foreign
+ *   blocks.
  * - An allocation that fails is retried once after flushing the thread cache
  *   and purging the arena; only then NULL with errno ENOMEM.  Nothing ever
  *   falls back to the system heap.
@@ -45,45 +49,40 @@
 /* glibc's own heap, for foreign pointers */
 extern void __libc_free(void *ptr);
 extern void *__libc_realloc(void *ptr, size_t size);
-extern void *__libc_malloc(size_t size);
-extern void *__libc_calloc(size_t n, size_t size);
-extern void *__libc_memalign(size_t align, size_t size);
 
 /* the private jemalloc's rallocx (renamed like the others, see je.h) */
 VMM_JE_API void *vmm_je_rallocx(void *ptr, size_t size, int flags);
 
-
 enum op { OP_MALLOC, OP_CALLOC, OP_ALIGNED, OP_REALLOC };
 
 /*
- * A thread past jemalloc's own cleanup (a destructor re-armed into a later
- * round, see engine.c) is served by glibc: its blocks are then foreign,
- * and every entry point already hands foreign blocks back to glibc.
+ * A thread past jemalloc's own cleanup (a destructor numbered after it, or
+ * re-armed into a later round, see engine.c) is still served from the
+ * pool arena, through the engine's late path.
  */
-static void *libc_call(enum op op, void *ptr, size_t a, size_t size)
+static void *late_call(enum op op, void *ptr, size_t a, size_t size)
 {
+	size_t n;
 	switch (op) {
 	case OP_MALLOC:
-		return __libc_malloc(size);
+		return vmm_engine_late_alloc(size, 0, false);
 	case OP_CALLOC:
-		return __libc_calloc(a, size);
+		if (__builtin_mul_overflow(a, size, &n))
+			return NULL;
+		return vmm_engine_late_alloc(n, 0, true);
 	case OP_ALIGNED:
-		return __libc_memalign(a, size);
-	case OP_REALLOC: {
-		void *p = __libc_malloc(size);
-		if (p != NULL) {
-			size_t old = vmm_je_malloc_usable_size(ptr);
-			memcpy(p, ptr, old < size ? old : size);
-			vmm_je_free(ptr);
-		}
-		return p;
-	}
+		return vmm_engine_late_alloc(size, a, false);
+	case OP_REALLOC:
+		return vmm_engine_late_realloc(ptr, size);
 	}
 	return NULL;
 }
 
-static void *je_call(enum op op, void *ptr, size_t a, size_t size)
+static void *je_call(bool late, enum op op, void *ptr, size_t a,
+		     size_t size)
 {
+	if (late)
+		return late_call(op, ptr, a, size);
 	switch (op) {
 	case OP_MALLOC:
 		return vmm_je_malloc(size);
@@ -134,8 +133,6 @@ static __attribute__((noinline)) void *alloc_slow(enum op op, void *ptr,
 		return track_call(op, ptr, a, size);
 #endif
 	enum vmm_enter state = vmm_enter();
-	if (state == VMM_ENTER_LATE && (op != OP_REALLOC || vmm_in_pool(ptr)))
-		return libc_call(op, ptr, a, size);
 	if (state == VMM_ENTER_BOOT) {
 		size_t n = size;
 		if (op == OP_CALLOC && __builtin_mul_overflow(a, size, &n)) {
@@ -152,10 +149,11 @@ static __attribute__((noinline)) void *alloc_slow(enum op op, void *ptr,
 		void *p = malloc(size);
 		return move_block(ptr, vmm_boot_usable_size(ptr), p, size);
 	}
-	void *p = je_call(op, ptr, a, size);
+	bool late = state == VMM_ENTER_LATE;
+	void *p = je_call(late, op, ptr, a, size);
 	if (p == NULL) {
 		vmm_engine_reclaim();
-		p = je_call(op, ptr, a, size);
+		p = je_call(late, op, ptr, a, size);
 	}
 	if (p == NULL) {
 		errno = ENOMEM;
@@ -440,8 +438,8 @@ VMM_EXPORT void sdallocx(void *ptr, size_t size, int flags)
 
 VMM_EXPORT size_t nallocx(size_t size, int flags)
 {
-	if (!vmm_thread_bound && vmm_enter() != VMM_ENTER_READY)
-		return 0;
+	if (!vmm_thread_bound && vmm_enter() == VMM_ENTER_BOOT)
+		return 0; /* a late thread may ask: the size classes stay */
 	/* mallocx(0, flags) is served as mallocx(1, flags): so is this */
 	return vmm_je_nallocx(size == 0 ? 1 : size, flags & JE_FLAGS_KEPT);
 }

@@ -218,8 +218,12 @@ extern VMM_TLS bool vmm_thread_ready;
 /* the thread is bound to the pool arena */
 extern VMM_TLS bool vmm_thread_bound;
 
-/* jemalloc's per-thread state is gone (late in thread exit) */
+/* jemalloc's per-thread cleanup has run (late in thread exit) */
 extern VMM_TLS bool vmm_thread_late;
+/* a late thread's allocations, from the pool arena all the same: size may
+ * be 0, align 0 or a power of two; realloc's ptr is a pool block */
+void *vmm_engine_late_alloc(size_t size, size_t align, bool zero);
+void *vmm_engine_late_realloc(void *ptr, size_t size);
 
 enum vmm_enter { VMM_ENTER_READY, VMM_ENTER_BOOT, VMM_ENTER_LATE };
 /* initialise the library if needed and bind the calling thread */
