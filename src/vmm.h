@@ -205,8 +205,8 @@ static inline bool vmm_in_pool_fast(const void *ptr)
 /* ---- foreign.c ---- */
 /* glibc's malloc_usable_size, for foreign blocks (from glibc's heap) */
 size_t vmm_foreign_usable_size(void *ptr);
-/* looks glibc's up, through the dynamic loader: once, at start-up, when
- * libc is up (the constructor), so that sizing never needs the loader */
+/* looks glibc's up, through the dynamic loader: once, from the constructor
+ * (where the loader is usable), so that sizing never needs the loader */
 void vmm_foreign_init(void);
 
 /* ---- bootstrap.c: allocations made while the pool is being created ---- */

@@ -115,7 +115,7 @@ static __attribute__((constructor)) void vmm_constructor(int argc,
 	(void)argv;
 	vmm_envp = envp; /* `environ` may not be set yet (see vmm_getenv) */
 	vmm_enter();
-	/* libc is up here (vmm_lib_init may have run inside ld.so) */
+	/* the loader is usable here (vmm_lib_init may run inside ld.so) */
 	vmm_foreign_init();
 }
 #endif
