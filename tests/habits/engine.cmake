@@ -21,3 +21,16 @@ add_test(NAME habits.malloc_conf.archive COMMAND sh -c
   "! ${CMAKE_NM} \"$1\" | grep -Ew 'U (secure_getenv|getenv|readlink|readlinkat)'"
   sh "${VMM_JEMALLOC_ARCHIVE}")
 set_tests_properties(habits.malloc_conf.archive PROPERTIES LABELS habits)
+
+# ---- idle threads' caches: what they may hold back from the pool ----
+vmm_test_program(vmmtest-habits-tcache-idle tcache_idle.c)
+vmm_habit_test(tcache.idle vmmtest-habits-tcache-idle SIZE 14M)
+foreach(mode 1 2)
+  vmm_habit_test(tcache.idle.fork${mode} vmmtest-habits-tcache-idle SIZE 14M
+    ENV VMMALLOC_FORK=${mode} ARGS fork)
+endforeach()
+vmm_test_program(vmmtest-habits-tcache-worst tcache_worst.c)
+foreach(size 14M 64M)
+  vmm_habit_test(tcache.worst.${size} vmmtest-habits-tcache-worst
+    SIZE ${size} ARGS 8)
+endforeach()
