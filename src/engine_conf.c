@@ -10,8 +10,17 @@
  *   "<jemalloc>: Invalid conf pair", dump statistics at exit, abort on
  *   abort_conf, and with junk:true return non-zero memory from calloc).
  *   No VMMALLOC_ tuning variable replaces them: docs/design-engine.md.
- * - The settings the pool relies on come last, in
+ * - jemalloc reads its configuration once, on its first call, which is
+ *   vmm_engine_init, after vmm_options_load: the pool size is known then.
+ *   Its question for "MALLOC_CONF" is answered with the thread-cache sizes
+ *   chosen for that pool; the settings the pool relies on come last, in
  *   malloc_conf_2_conf_harder, so nothing can override them.
+ * - Thread caches: a cache that stops being used (an idle thread) keeps
+ *   what it holds until the thread exits, and in a fork child for good.
+ *   The sizes are chosen so that one thread's cache can pin at most 1/64
+ *   of the pool (worst case: every cached small block alone in its slab);
+ *   the formula and the table's figures are in docs/design-engine.md, and
+ *   habits.tcache.* check them.
  * - Runs inside jemalloc's initialisation: no allocation, no stdio.
  */
 #define _GNU_SOURCE
@@ -34,11 +43,58 @@ VMM_JE_API const char *vmm_je_malloc_conf_2_conf_harder =
 	"oversize_threshold:0,background_thread:false,percpu_arena:disabled,"
 	"retain:true,lg_extent_max_active_fit:63";
 
-/* jemalloc asks for MALLOC_CONF only: the user's is not for us */
+/*
+ * Thread-cache sizes by pool size.  worst_kib is the most one thread's
+ * cache can pin with them: sum over the cached small classes of
+ * slots x slab size, plus sum over the cached large classes (16-32 KiB)
+ * of slots x (class + 4 KiB of cache-oblivious padding).  A level is used
+ * from 64 x worst_kib on, so that the bound stays within pool/64; the last
+ * is jemalloc's default.
+ */
+static const struct tcache_level {
+	size_t worst_kib;
+	const char *conf;
+} levels[] = {
+	{184, "tcache_max:128,tcache_nslots_small_min:2,"
+	      "tcache_nslots_small_max:2"},
+	{440, "tcache_max:512,tcache_nslots_small_min:2,"
+	      "tcache_nslots_small_max:2"},
+	{960, "tcache_max:8192,tcache_nslots_small_min:2,"
+	      "tcache_nslots_small_max:2"},
+	{1360, "tcache_max:32768,tcache_nslots_small_min:2,"
+	       "tcache_nslots_small_max:2,tcache_nslots_large:2"},
+	{2720, "tcache_max:32768,tcache_nslots_small_min:4,"
+	       "tcache_nslots_small_max:4,tcache_nslots_large:4"},
+	{7984, "tcache_max:32768,tcache_nslots_small_min:8,"
+	       "tcache_nslots_small_max:16,tcache_nslots_large:4"},
+	{14944, "tcache_max:32768,tcache_nslots_small_min:16,"
+		"tcache_nslots_small_max:32,tcache_nslots_large:8"},
+	{31184, "tcache_max:32768,tcache_nslots_small_min:20,"
+		"tcache_nslots_small_max:100,tcache_nslots_large:8"},
+	{47856, "tcache_max:32768,tcache_nslots_small_min:20,"
+		"tcache_nslots_small_max:200,tcache_nslots_large:20"},
+};
+
+/* the richest level whose worst case fits in pool/64 (the first if none) */
+static const struct tcache_level *tcache_level(size_t pool_size)
+{
+	const struct tcache_level *l = &levels[0];
+	for (size_t i = 1; i < VMM_ARRAY_SIZE(levels); i++)
+		if (levels[i].worst_kib * VMM_KiB <= pool_size / 64)
+			l = &levels[i];
+	return l;
+}
+
+/* jemalloc asks for MALLOC_CONF only: it gets the pool's own settings */
 char *vmm_je_secure_getenv(const char *name)
 {
-	(void)name;
-	return NULL;
+	if (strcmp(name, "MALLOC_CONF") != 0)
+		return NULL;
+	const struct tcache_level *l = tcache_level(vmm_opts.pool_size);
+	VMM_LOG(2, "engine thread cache: %s (one idle thread pins at most "
+		   "%zu KiB of %zu)",
+		l->conf, l->worst_kib, vmm_opts.pool_size >> 10);
+	return (char *)l->conf;
 }
 
 /* jemalloc's only readlink is of /etc/malloc.conf: there is none for us */
