@@ -34,3 +34,5 @@ foreach(size 14M 64M)
   vmm_habit_test(tcache.worst.${size} vmmtest-habits-tcache-worst
     SIZE ${size} ARGS 8)
 endforeach()
+vmm_habit_test(tcache.worst.one.14M vmmtest-habits-tcache-worst SIZE 14M
+  ARGS 1)
