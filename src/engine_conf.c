@@ -17,7 +17,7 @@
  *   malloc_conf_2_conf_harder, so nothing can override them.
  * - Thread caches: a cache that stops being used (an idle thread) keeps
  *   what it holds until the thread exits, and in a fork child for good.
- *   The sizes are chosen so that one thread's cache can pin at most 1/64
+ *   The sizes are chosen so that one thread's cache can pin at most 1/32
  *   of the pool (worst case: every cached small block alone in its slab);
  *   the formula and the table's figures are in docs/design-engine.md, and
  *   habits.tcache.* check them.
@@ -48,7 +48,7 @@ VMM_JE_API const char *vmm_je_malloc_conf_2_conf_harder =
  * cache can pin with them: sum over the cached small classes of
  * slots x slab size, plus sum over the cached large classes (16-32 KiB)
  * of slots x (class + 4 KiB of cache-oblivious padding).  A level is used
- * from 64 x worst_kib on, so that the bound stays within pool/64; the last
+ * from 32 x worst_kib on, so that the bound stays within pool/32; the last
  * is jemalloc's default.
  */
 static const struct tcache_level {
@@ -75,12 +75,12 @@ static const struct tcache_level {
 		"tcache_nslots_small_max:200,tcache_nslots_large:20"},
 };
 
-/* the richest level whose worst case fits in pool/64 (the first if none) */
+/* the richest level whose worst case fits in pool/32 (the first if none) */
 static const struct tcache_level *tcache_level(size_t pool_size)
 {
 	const struct tcache_level *l = &levels[0];
 	for (size_t i = 1; i < VMM_ARRAY_SIZE(levels); i++)
-		if (levels[i].worst_kib * VMM_KiB <= pool_size / 64)
+		if (levels[i].worst_kib * VMM_KiB <= pool_size / 32)
 			l = &levels[i];
 	return l;
 }

@@ -1,7 +1,7 @@
 /*
  * tcache_worst.c -- the most memory idle threads' caches can be made to
  * hold back, against the documented bound (docs/design-engine.md): each
- * thread's cache pins at most pool/64 of the pool.
+ * thread's cache pins at most pool/32 of the pool.
  *
  * Each of N threads, one after the other, allocates, for every size class
  * a thread cache may hold (8 B to 32 KiB), as many blocks as jemalloc's
@@ -11,7 +11,7 @@
  * frees).  It then frees just those blocks and parks: each block left in
  * its cache pins an otherwise empty slab (small) or its own extent (large).
  * The main thread then measures how much less of the pool it can get as
- * 64 KiB blocks than before; the loss must stay within N x (pool/64 + four
+ * 64 KiB blocks than before; the loss must stay within N x (pool/32 + four
  * 64 KiB blocks of fragmentation).
  *
  *   tcache_worst NTHREADS
@@ -105,11 +105,11 @@ int main(int argc, char **argv)
 	size_t after = tc_reachable(pool);
 	size_t lost = before > after ? before - after : 0;
 	/*
-	 * pool/64 of memory per thread; counted in 64 KiB blocks, each pinned
+	 * pool/32 of memory per thread; counted in 64 KiB blocks, each pinned
 	 * slab can also split a free range and cost the block around it:
 	 * up to 4 blocks per thread of fragmentation (3.5 measured at 14 MiB)
 	 */
-	size_t bound = nthreads * (size / 64 + 4 * TC_BLOCK);
+	size_t bound = nthreads * (size / 32 + 4 * TC_BLOCK);
 	printf("%u idle threads, pool %.0f MiB: reachable as 64 KiB blocks "
 	       "%.1f%% before, %.1f%% after; lost %zu KiB (bound %zu KiB)\n",
 	       nthreads, (double)size / (1 << 20),
