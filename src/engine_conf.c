@@ -49,30 +49,40 @@ VMM_JE_API const char *vmm_je_malloc_conf_2_conf_harder =
  * slots x slab size, plus sum over the cached large classes (16-32 KiB)
  * of slots x (class + 4 KiB of cache-oblivious padding).  A level is used
  * from 32 x worst_kib on, so that the bound stays within pool/32; the last
- * is jemalloc's default.
+ * is jemalloc's default.  Below ~1 GiB the slots go first to the classes
+ * up to 1 KiB, where most allocations are: more slots there cost less
+ * instructions than caching larger classes two at a time (measured with
+ * bench-larson and bench-alloc-mixed: docs/design-engine.md).
  */
 static const struct tcache_level {
 	size_t worst_kib;
 	const char *conf;
 } levels[] = {
 	{184, "tcache_max:128,tcache_nslots_small_min:2,"
-	      "tcache_nslots_small_max:2"},
+		"tcache_nslots_small_max:2"},
 	{440, "tcache_max:512,tcache_nslots_small_min:2,"
-	      "tcache_nslots_small_max:2"},
-	{960, "tcache_max:8192,tcache_nslots_small_min:2,"
-	      "tcache_nslots_small_max:2"},
-	{1360, "tcache_max:32768,tcache_nslots_small_min:2,"
-	       "tcache_nslots_small_max:2,tcache_nslots_large:2"},
-	{2720, "tcache_max:32768,tcache_nslots_small_min:4,"
-	       "tcache_nslots_small_max:4,tcache_nslots_large:4"},
-	{7984, "tcache_max:32768,tcache_nslots_small_min:8,"
-	       "tcache_nslots_small_max:16,tcache_nslots_large:4"},
+		"tcache_nslots_small_max:2"},
+	{880, "tcache_max:512,tcache_nslots_small_min:4,"
+		"tcache_nslots_small_max:4"},
+	{1136, "tcache_max:1024,tcache_nslots_small_min:4,"
+		"tcache_nslots_small_max:4"},
+	{1704, "tcache_max:1024,tcache_nslots_small_min:6,"
+		"tcache_nslots_small_max:6"},
+	{2272, "tcache_max:1024,tcache_nslots_small_min:8,"
+		"tcache_nslots_small_max:8"},
+	{4544, "tcache_max:1024,tcache_nslots_small_min:16,"
+		"tcache_nslots_small_max:16"},
+	{11776, "tcache_max:4096,tcache_nslots_small_min:16,"
+		"tcache_nslots_small_max:32"},
 	{14944, "tcache_max:32768,tcache_nslots_small_min:16,"
-		"tcache_nslots_small_max:32,tcache_nslots_large:8"},
+		"tcache_nslots_small_max:32,"
+		"tcache_nslots_large:8"},
 	{31184, "tcache_max:32768,tcache_nslots_small_min:20,"
-		"tcache_nslots_small_max:100,tcache_nslots_large:8"},
+		"tcache_nslots_small_max:100,"
+		"tcache_nslots_large:8"},
 	{47856, "tcache_max:32768,tcache_nslots_small_min:20,"
-		"tcache_nslots_small_max:200,tcache_nslots_large:20"},
+		"tcache_nslots_small_max:200,"
+		"tcache_nslots_large:20"},
 };
 
 /* the richest level whose worst case fits in pool/32 (the first if none) */
