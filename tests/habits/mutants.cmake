@@ -7,3 +7,16 @@ vmm_habit_test(mut_small_aligned vmmtest-mut-small-aligned SIZE 16M)
 
 vmm_test_program(vmmtest-mut-memalign-round mut_memalign_round.c)
 vmm_habit_test(mut_memalign_round vmmtest-mut-memalign-round SIZE 16M)
+
+vmm_test_program(vmmtest-mut-retry-reclaim mut_retry_reclaim.c)
+vmm_habit_test(mut_retry_reclaim vmmtest-mut-retry-reclaim SIZE 14M)
+
+vmm_test_program(vmmtest-mut-foreign-free mut_foreign_free.c)
+vmm_habit_test(mut_foreign_free vmmtest-mut-foreign-free SIZE 16M)
+
+vmm_test_program(vmmtest-mut-mallocx-zero mut_mallocx_zero.c)
+vmm_habit_test(mut_mallocx_zero vmmtest-mut-mallocx-zero SIZE 16M)
+
+vmm_test_program(vmmtest-mut-prealloc-backed mut_prealloc_backed.c)
+vmm_habit_test(mut_prealloc_backed vmmtest-mut-prealloc-backed SIZE 16M
+  ENV VMMALLOC_POOL_PREALLOC=1)
