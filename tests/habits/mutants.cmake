@@ -39,3 +39,21 @@ vmm_preloaded_test(habits.mut_vg_overrun_far.memcheck
   ${PROJECT_SOURCE_DIR}/tools/valgrind/vmm-valgrind LABELS habits valgrind
   SIZE 16M TIMEOUT 300 ARGS -t memcheck -l $<TARGET_FILE:vmmalloc> -s 99
   -- $<TARGET_FILE:vmmtest-mut-vg-overrun-far>)
+
+vmm_test_program(vmmtest-mut-fork2-holes mut_fork2_holes.c)
+vmm_habit_test(mut_fork2_holes vmmtest-mut-fork2-holes SIZE 32M
+  ENV VMMALLOC_FORK=2)
+
+# the debug variant's trace output (vmm_habit_test runs the release one)
+vmm_test_program(vmmtest-mut-log-fd-reuse mut_log_fd_reuse.c)
+vmm_preloaded_test(habits.mut_log_fd_reuse vmmtest-mut-log-fd-reuse
+  LABELS habits LIB vmmalloc_debug SIZE 16M ENV VMMALLOC_LOG_LEVEL=4)
+
+vmm_test_program(vmmtest-mut-thread-keys mut_thread_keys.c)
+vmm_habit_test(mut_thread_keys vmmtest-mut-thread-keys SIZE 16M)
+
+vmm_test_program(vmmtest-mut-vg-uaf-reuse mut_vg_uaf_reuse.c)
+vmm_preloaded_test(habits.mut_vg_uaf_reuse.memcheck
+  ${PROJECT_SOURCE_DIR}/tools/valgrind/vmm-valgrind LABELS habits valgrind
+  SIZE 16M TIMEOUT 300 ARGS -t memcheck -l $<TARGET_FILE:vmmalloc> -s 99
+  -- $<TARGET_FILE:vmmtest-mut-vg-uaf-reuse>)
