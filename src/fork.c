@@ -21,7 +21,15 @@
  *   processes copy on write and the file is never punched again.
  * - Mode 2 copies the pool's data into a new unlinked file which only the
  *   child maps; on failure it prints the original's line and aborts, mode 3
- *   falls back to mode 1 for that fork.
+ *   falls back to mode 1 for that fork.  The copy is read from the mapping
+ *   while the program's other threads run: allocation is stopped (the
+ *   engine's locks are held), their writes to blocks are not, so a block
+ *   written during the copy can reach the child half old, half new.
+ * - The copy is made in the pool directory as resolved at start-up
+ *   (options.c): the program may have changed directory or overwritten its
+ *   environment since.
+ * - Mode 1 without the pool's descriptor (the program closed it) cannot map
+ *   the file privately: that fork gives the child a copy instead.
  * - posix_spawn, system and popen run no fork handlers: they cost nothing.
  */
 #define _GNU_SOURCE
@@ -58,9 +66,28 @@ static __attribute__((noreturn)) void fork_failed(const char *what, int err)
 	vmm_die(&m);
 }
 
+/* the child's copy of the pool (mode 2's way); -errno if none */
+static int clone_pool(void)
+{
+	return vmm_pool_clone(&vmm_pool, vmm_opts.pool_dir);
+}
+
+/*
+ * Mode 1.  Once the program has taken the pool's descriptor away there is
+ * no file to map privately: the child then gets a copy, as in mode 2, and
+ * the two heaps are just as separate.
+ */
 static void private_remap(void)
 {
 	int err = vmm_pool_remap_private(&vmm_pool);
+	if (err == EBADF) {
+		int fd = clone_pool();
+		if (fd >= 0) {
+			clone_fd = fd;
+			return;
+		}
+		err = -fd;
+	}
 	if (err != 0)
 		fork_failed("pool remapping failed", err);
 }
@@ -82,7 +109,7 @@ static void fork_prepare(void)
 		break;
 	case VMM_FORK_COPY:
 	case VMM_FORK_COPY_OR_PRIVATE: {
-		int fd = vmm_pool_clone(&vmm_pool, vmm_opts.pool_dir);
+		int fd = clone_pool();
 		if (fd >= 0) {
 			clone_fd = fd;
 		} else if (vmm_opts.fork_mode == VMM_FORK_COPY) {

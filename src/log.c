@@ -18,6 +18,12 @@
  * - A VMMALLOC_LOG_FILE name ending in '-' gets the pid appended, and a
  *   forked child reopens it with its own pid (the original kept writing
  *   into the parent's file); without '-', parent and child share the file.
+ * - The name is copied at start-up (vmm_opts.log_file points into the
+ *   environment, which programs that set their process title overwrite)
+ *   and never read from the environment again, by the fork child either.
+ *   Names, pid included, may be up to PATH_MAX - 1 characters (built in
+ *   PATH_MAX buffers, not in a 1 KiB message); a longer one is refused
+ *   with the original's error line and ENAMETOOLONG's text.
  * - The release build never reaches any of this except the error lines
  *   (vmm_error/vmm_die on fd 2): every caller tests vmm_debug first.
  * - Backtraces use libunwind (local unwinding, no malloc on this path) and
@@ -214,7 +220,8 @@ struct out {
 
 static struct out err_out = {.fd = -1}; /* dup of fd 2 (debug variant) */
 static struct out log_out = {.fd = -1}; /* VMMALLOC_LOG_FILE */
-static char log_path[PATH_MAX];
+static char log_name[PATH_MAX]; /* its value, copied at start-up */
+static char log_path[PATH_MAX]; /* the file: log_name, maybe + pid */
 static bool log_pid_suffix;
 
 static bool out_set(struct out *o, int fd)
@@ -424,16 +431,62 @@ static int open_log(void)
 	return open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
 }
 
-/* builds log_path from VMMALLOC_LOG_FILE: a trailing '-' gets the pid */
-static void make_log_path(void)
+/*
+ * Builds log_path from the copied name: a trailing '-' gets the pid.
+ * false (errno ENAMETOOLONG, log_path unchanged) if it would not fit.
+ */
+static bool make_log_path(void)
 {
-	struct vmm_msg m = {.len = 0};
-	vmm_msg_str(&m, vmm_opts.log_file);
-	if (log_pid_suffix)
+	char pid[24];
+	size_t plen = 0;
+	if (log_pid_suffix) {
+		struct vmm_msg m = {.len = 0};
 		vmm_msg_u64(&m, (uint64_t)getpid());
-	size_t n = m.len < sizeof(log_path) ? m.len : sizeof(log_path) - 1;
-	memcpy(log_path, m.buf, n);
-	log_path[n] = '\0';
+		memcpy(pid, m.buf, m.len);
+		plen = m.len;
+	}
+	size_t len = strlen(log_name);
+	if (len + plen >= sizeof(log_path)) {
+		errno = ENAMETOOLONG;
+		return false;
+	}
+	memcpy(log_path, log_name, len);
+	memcpy(log_path + len, pid, plen);
+	log_path[len + plen] = '\0';
+	return true;
+}
+
+/*
+ * The original's line, Error (libvmmalloc): VMMALLOC_LOG_FILE=name: text,
+ * built here because a name may be longer than a message; then abort.
+ */
+static __attribute__((noreturn)) void log_file_failed(const char *name,
+							int err)
+{
+	static const char head[] = "Error (libvmmalloc): VMMALLOC_LOG_FILE=";
+	char line[sizeof(head) + PATH_MAX + 128];
+	size_t len = sizeof(head) - 1, nlen = strlen(name);
+	memcpy(line, head, len);
+	if (nlen >= PATH_MAX) {
+		memcpy(line + len, name, PATH_MAX - 1);
+		len += PATH_MAX - 1;
+		memcpy(line + len, "...", 3);
+		len += 3;
+	} else {
+		memcpy(line + len, name, nlen);
+		len += nlen;
+	}
+	const char *text = vmm_strerror(err);
+	size_t tlen = strlen(text);
+	if (tlen > sizeof(line) - len - 3)
+		tlen = sizeof(line) - len - 3;
+	line[len++] = ':';
+	line[len++] = ' ';
+	memcpy(line + len, text, tlen);
+	len += tlen;
+	line[len++] = '\n';
+	emit_error(line, len);
+	abort();
 }
 
 static void fork_prepare(void)
@@ -453,15 +506,14 @@ static void fork_child(void)
 	if (log_pid_suffix && log_out.fd >= 0) {
 		/* the child gets its own file: better than the original */
 		int old = log_out.fd;
-		make_log_path();
-		int fd = open_log();
+		int fd = make_log_path() ? open_log() : -1;
 		if (fd >= 0 && out_set(&log_out, fd)) {
 			close(old);
 		} else {
 			if (fd >= 0)
 				close(fd);
-			VMM_LOG(1, "!cannot open %s, child keeps the parent's "
-				   "log file", log_path);
+			VMM_LOG(1, "!cannot open %s%d, child keeps the "
+				   "parent's log file", log_name, (int)getpid());
 		}
 	}
 	VMM_LOG(2, "fork: child %d of %d", (int)getpid(), (int)getppid());
@@ -485,22 +537,19 @@ void vmm_log_init(void)
 	if (fd >= 0 && !out_set(&err_out, fd))
 		close(fd);
 
+	/* read once, while the environment is still the program's own */
 	const char *name = vmm_opts.log_file;
 	if (name != NULL) {
 		size_t len = strlen(name);
+		if (len >= sizeof(log_name))
+			log_file_failed(name, ENAMETOOLONG);
+		memcpy(log_name, name, len + 1);
 		log_pid_suffix = len > 0 && name[len - 1] == '-';
-		make_log_path();
+		if (!make_log_path())
+			log_file_failed(log_name, errno);
 		fd = open_log();
-		if (fd < 0 || !out_set(&log_out, fd)) {
-			/* the original's line: Error (lib): VAR=file: text */
-			struct vmm_msg m = {.len = 0};
-			vmm_msg_str(&m, "VMMALLOC_LOG_FILE=");
-			vmm_msg_str(&m, log_path);
-			vmm_msg_str(&m, ": ");
-			vmm_msg_str(&m, vmm_strerror(errno));
-			vmm_error(&m);
-			abort();
-		}
+		if (fd < 0 || !out_set(&log_out, fd))
+			log_file_failed(log_path, errno);
 	}
 	pthread_atfork(fork_prepare, fork_parent, fork_child);
 
@@ -519,7 +568,7 @@ void vmm_log_init(void)
 		   "VMMALLOC_LOG_FILE=%s VMMALLOC_LOG_STATS=%u",
 		vmm_opts.pool_dir, vmm_opts.pool_size,
 		(unsigned)vmm_opts.fork_mode, vmm_opts.log_level,
-		vmm_opts.log_file != NULL ? log_path : "(stderr)",
+		log_name[0] != '\0' ? log_path : "(stderr)",
 		vmm_opts.log_stats);
 
 	const char *selftest = vmm_getenv("VMMALLOC_DEBUG_SELFTEST");

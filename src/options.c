@@ -12,7 +12,9 @@
  *   (the original used atoll, so "16M" meant 16 bytes).
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
@@ -114,11 +116,41 @@ static __attribute__((noreturn)) void missing(const char *name)
 	vmm_die(&m);
 }
 
+/*
+ * The directory is captured once, as an absolute path: the program may
+ * overwrite its environment strings (process titles) and change directory,
+ * and fork mode 2 makes every child's pool file in it.
+ */
 static void parse_pool_dir(const char *name, const char *v)
 {
+	static char dir[PATH_MAX];
 	if (v == NULL || *v == '\0')
 		missing(name);
-	vmm_opts.pool_dir = v;
+	size_t len = 0, vlen = strlen(v);
+	if (v[0] != '/') {
+		if (getcwd(dir, sizeof(dir)) == NULL)
+			bad_value(name, v,
+				  "relative, and the working directory "
+				  "cannot be read");
+		len = strlen(dir);
+		if (len > 1)
+			dir[len++] = '/';
+		else
+			len = 1; /* cwd "/" */
+	}
+	if (len + vlen >= sizeof(dir)) {
+		/* the wording pool creation has always used for this */
+		struct vmm_msg m = {.len = 0};
+		vmm_msg_str(&m, "vmem pool creation failed: ");
+		vmm_msg_str(&m, vmm_strerror(ENAMETOOLONG));
+		vmm_msg_str(&m, " (");
+		vmm_msg_str(&m, name);
+		vmm_msg_str(&m, "=");
+		vmm_msg_str(&m, v);
+		vmm_die(&m);
+	}
+	memcpy(dir + len, v, vlen + 1);
+	vmm_opts.pool_dir = dir;
 }
 
 static void parse_pool_size(const char *name, const char *v)

@@ -8,6 +8,14 @@
  * - The fd is close-on-exec: an exec'd child never pins the pool's space.
  * - The file is sparse: vmm_pool_commit backs ranges with fallocate, so a
  *   full filesystem becomes ENOMEM instead of SIGBUS on a page fault.
+ * - Descriptors belong to the program: it may close ours (closefrom,
+ *   close_range), dup2 its own file over the number, or reuse the number.
+ *   So the descriptor lives at a high number, and is used only after
+ *   fstat says it is still our file; once it is not, the number is never
+ *   touched again.  Nothing needs it: decommit is MADV_REMOVE on the
+ *   mapping, commit falls back to MADV_POPULATE_WRITE, and fork copies
+ *   read the mapping.  Which pages are backed is kept in a bitmap (one bit
+ *   a page, anonymous and lazily touched), so a copy never reads a hole.
  * - The mapping is never unmapped: late destructors, stdio buffers and the
  *   dynamic linker keep pointers into it until the process is gone.
  * - No allocation, no stdio: this runs while malloc is being initialised and
@@ -18,19 +26,151 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <linux/fiemap.h>
-#include <linux/fs.h>
-
 #include "vmm.h"
 
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23 /* Linux 5.14 */
+#endif
+
 struct vmm_pool vmm_pool = {.fd = -1};
+
+/*
+ * Moves a new descriptor of ours high, out of the way of programs that
+ * dup2 onto small numbers or expect open() to return 3: the highest free
+ * number below min(RLIMIT_NOFILE, 1024) that F_DUPFD_CLOEXEC gives.
+ */
+static int move_high(int fd)
+{
+	struct rlimit rl;
+	int cap = 1024;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (rlim_t)cap)
+		cap = (int)rl.rlim_cur;
+	for (int min = cap - 1, tries = 0; min > fd && tries < 8;
+	     min -= 16, tries++) {
+		int high = fcntl(fd, F_DUPFD_CLOEXEC, min);
+		if (high >= 0) {
+			close(fd);
+			return high;
+		}
+	}
+	return fd;
+}
+
+/* records what fd is, so that own_fd() can tell it from another file */
+static void adopt_fd(struct vmm_pool *p, int fd)
+{
+	struct stat st;
+	if (fstat(fd, &st) == 0) {
+		p->dev = st.st_dev;
+		p->ino = st.st_ino;
+	}
+	atomic_store_explicit(&p->fd, fd, memory_order_relaxed);
+}
+
+/*
+ * The pool's descriptor while it still names the pool file; -1 once the
+ * program has closed it or put another file under its number, from then
+ * on for good.
+ */
+static int own_fd(struct vmm_pool *p)
+{
+	int fd = atomic_load_explicit(&p->fd, memory_order_relaxed);
+	if (fd < 0)
+		return -1;
+	struct stat st;
+	if (fstat(fd, &st) == 0 && st.st_ino == p->ino && st.st_dev == p->dev)
+		return fd;
+	atomic_store_explicit(&p->fd, -1, memory_order_relaxed);
+	return -1;
+}
+
+/* ---- which pages are backed: one bit a page ---- */
+
+static bool map_backed(struct vmm_pool *p)
+{
+	size_t words = (p->size / p->page + 63) / 64;
+	void *m = mmap(NULL, words * sizeof(uint64_t), PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (m == MAP_FAILED)
+		return false;
+	p->backed = m;
+	p->backed_bytes = words * sizeof(uint64_t);
+	return true;
+}
+
+/* sets or clears the bits of [addr, addr+len); ranges are page multiples */
+static void mark(struct vmm_pool *p, const void *addr, size_t len, bool set)
+{
+	size_t first = (size_t)((const char *)addr - p->base) / p->page;
+	size_t end = first + (len + p->page - 1) / p->page;
+	for (size_t i = first; i < end;) {
+		size_t w = i / 64, bit = i % 64;
+		size_t n = end - i < 64 - bit ? end - i : 64 - bit;
+		uint64_t bits = n == 64 ? ~(uint64_t)0
+					: (((uint64_t)1 << n) - 1) << bit;
+		/* other threads may change the other bits of a shared word */
+		if (set)
+			atomic_fetch_or_explicit(&p->backed[w], bits,
+						 memory_order_relaxed);
+		else
+			atomic_fetch_and_explicit(&p->backed[w], ~bits,
+						  memory_order_relaxed);
+		i += n;
+	}
+}
+
+/* the next run of backed pages at or after page *pos: [*pos, *end) */
+static bool next_backed(const struct vmm_pool *p, size_t *pos, size_t *end)
+{
+	size_t pages = p->size / p->page;
+	size_t i = *pos;
+	while (i < pages) {
+		uint64_t w = atomic_load_explicit(&p->backed[i / 64],
+						  memory_order_relaxed) >>
+			     (i % 64);
+		if (w == 0) {
+			i = (i / 64 + 1) * 64;
+			continue;
+		}
+		i += (size_t)__builtin_ctzll(w);
+		break;
+	}
+	if (i >= pages)
+		return false;
+	size_t j = i;
+	while (j < pages) {
+		uint64_t w = ~atomic_load_explicit(&p->backed[j / 64],
+						   memory_order_relaxed) >>
+			     (j % 64);
+		if (w == 0) {
+			j = (j / 64 + 1) * 64;
+			continue;
+		}
+		j += (size_t)__builtin_ctzll(w);
+		break;
+	}
+	*pos = i;
+	*end = j < pages ? j : pages;
+	return true;
+}
+
+size_t vmm_pool_backed_bytes(const struct vmm_pool *p)
+{
+	size_t total = 0, pos = 0, end;
+	while (next_backed(p, &pos, &end)) {
+		total += (end - pos) * p->page;
+		pos = end;
+	}
+	return total;
+}
 
 static int open_mkstemp(const char *dir)
 {
@@ -59,7 +199,7 @@ static int open_mkstemp(const char *dir)
 	return fd >= 0 ? fd : -err;
 }
 
-static int open_tmpfile(const char *dir, unsigned flags)
+static int open_tmpfile_low(const char *dir, unsigned flags)
 {
 	if (flags & VMM_POOL_FORCE_MKSTEMP)
 		return open_mkstemp(dir);
@@ -77,6 +217,23 @@ static int open_tmpfile(const char *dir, unsigned flags)
 	 * the first error, which says so.
 	 */
 	return fd == -ENOENT ? -err : fd;
+}
+
+static int open_tmpfile(const char *dir, unsigned flags)
+{
+	int fd = open_tmpfile_low(dir, flags);
+	return fd >= 0 ? move_high(fd) : fd;
+}
+
+/* a file of `size` bytes would pass RLIMIT_FSIZE (else: SIGXFSZ) */
+bool vmm_pool_size_allowed(size_t size, size_t *limit)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_FSIZE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY ||
+	    rl.rlim_cur >= (rlim_t)size)
+		return true;
+	*limit = (size_t)rl.rlim_cur;
+	return false;
 }
 
 /* whether the file is on DAX: the same statx test as vmmalloc-daxprobe */
@@ -118,6 +275,9 @@ int vmm_pool_create(struct vmm_pool *p, const char *dir, size_t size,
 		    unsigned flags)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	size_t limit;
+	if (!vmm_pool_size_allowed(size, &limit))
+		return EFBIG;
 	int fd = open_tmpfile(dir, flags);
 	if (fd < 0)
 		return -fd;
@@ -136,29 +296,64 @@ int vmm_pool_create(struct vmm_pool *p, const char *dir, size_t size,
 		close(fd);
 		return err;
 	}
-	p->fd = fd;
+	p->page = page;
+	p->size = psize;
+	if (!map_backed(p)) {
+		int err = errno;
+		munmap(base, psize);
+		close(fd);
+		return err;
+	}
+	adopt_fd(p, fd);
 	p->dax = is_dax(fd);
 	p->file_size = size;
-	p->size = psize;
 	p->private_map = false;
 	p->can_fallocate = true;
 	p->base = base;
 	return 0;
 }
 
-int vmm_pool_commit(struct vmm_pool *p, void *addr, size_t len)
+void vmm_pool_destroy(struct vmm_pool *p)
 {
-	if (p->private_map || !p->can_fallocate)
+	munmap(p->base, p->size);
+	munmap((void *)p->backed, p->backed_bytes);
+	int fd = own_fd(p);
+	if (fd >= 0)
+		close(fd);
+	p->fd = -1;
+}
+
+/* backs [addr, addr+len): fallocate through our descriptor, or faulting
+ * the pages in through the mapping once the descriptor is gone */
+static int back(struct vmm_pool *p, void *addr, size_t len)
+{
+	if (!p->can_fallocate)
 		return 0;
-	off_t off = (off_t)((char *)addr - p->base);
-	if (fallocate(p->fd, 0, off, (off_t)len) == 0)
-		return 0;
-	int err = errno;
-	if (err == EOPNOTSUPP) {
+	int fd = own_fd(p);
+	if (fd >= 0) {
+		off_t off = (off_t)((char *)addr - p->base);
+		if (fallocate(fd, 0, off, (off_t)len) == 0)
+			return 0;
+		int err = errno;
+		if (err != EOPNOTSUPP)
+			return err;
 		/* pages are then backed by the first write, as the original */
 		p->can_fallocate = false;
 		return 0;
 	}
+	if (madvise(addr, len, MADV_POPULATE_WRITE) == 0)
+		return 0;
+	/* EFAULT: a page could not be backed (it would have been SIGBUS) */
+	return errno == EFAULT ? ENOSPC : errno;
+}
+
+int vmm_pool_commit(struct vmm_pool *p, void *addr, size_t len)
+{
+	if (p->private_map)
+		return 0;
+	int err = back(p, addr, len);
+	if (err == 0)
+		mark(p, addr, len, true);
 	return err;
 }
 
@@ -170,65 +365,31 @@ int vmm_pool_decommit(struct vmm_pool *p, void *addr, size_t len)
 	 */
 	if (p->private_map || p->keep_backed)
 		return EBUSY;
-	off_t off = (off_t)((char *)addr - p->base);
-	if (fallocate(p->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off,
-		      (off_t)len) == 0)
-		return 0;
-	return errno;
+	/* the file's blocks go back, reached through the mapping: no fd */
+	if (madvise(addr, len, MADV_REMOVE) != 0)
+		return errno;
+	mark(p, addr, len, false);
+	return 0;
 }
 
 /*
  * MAP_NORESERVE: a writable private mapping of a large pool would
  * otherwise be charged in full against the overcommit limit, and fork
  * mode 1 failed with ENOMEM for a 64 GiB pool on a 24 GiB machine.
+ * EBADF: the program took our descriptor; fork.c gives the child a copy.
  */
 int vmm_pool_remap_private(struct vmm_pool *p)
 {
 	if (p->private_map)
 		return 0;
+	int fd = own_fd(p);
+	if (fd < 0)
+		return EBADF;
 	void *m = mmap(p->base, p->size, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_FIXED | MAP_NORESERVE, p->fd, 0);
+		       MAP_PRIVATE | MAP_FIXED | MAP_NORESERVE, fd, 0);
 	if (m == MAP_FAILED)
 		return errno;
 	p->private_map = true;
-	return 0;
-}
-
-/* copies [off, off+len) from in to out without allocating */
-static int copy_range(int in, int out, off_t off, off_t len)
-{
-	static char buf[256 * 1024]; /* only used under the fork lock */
-	off_t in_off = off, out_off = off;
-	bool use_cfr = true;
-	while (len > 0) {
-		if (use_cfr) {
-			ssize_t n = copy_file_range(in, &in_off, out, &out_off,
-						    (size_t)len, 0);
-			if (n > 0) {
-				len -= n;
-				continue;
-			}
-			if (n < 0 && (errno == EXDEV || errno == EINVAL ||
-				      errno == EOPNOTSUPP || errno == ENOSYS)) {
-				use_cfr = false;
-				continue;
-			}
-			if (n == 0)
-				return EIO;
-			return errno;
-		}
-		size_t chunk = (size_t)len < sizeof(buf) ? (size_t)len
-							 : sizeof(buf);
-		ssize_t r = pread(in, buf, chunk, in_off);
-		if (r <= 0)
-			return r < 0 ? errno : EIO;
-		ssize_t w = pwrite(out, buf, (size_t)r, out_off);
-		if (w != r)
-			return w < 0 ? errno : ENOSPC;
-		in_off += r;
-		out_off += r;
-		len -= r;
-	}
 	return 0;
 }
 
@@ -240,55 +401,62 @@ static int reserve(int fd, off_t off, off_t len)
 	return errno;
 }
 
-/*
- * Reserves in `out` every range that holds blocks in the pool's file,
- * unwritten ones included: jemalloc counts them as committed, and SEEK_DATA
- * reports them as holes, so without this the child could take SIGBUS on a
- * full filesystem where the parent gets ENOMEM.  Needs FIEMAP (ext4, xfs,
- * btrfs); tmpfs has none, and neither SEEK_DATA nor mincore() (6.x) shows
- * its fallocated-but-unwritten pages: there only the data is reserved.
- */
-static int reserve_allocated(const struct vmm_pool *p, int out)
+static bool page_is_zero(const char *page, size_t len)
 {
-	static struct {
-		struct fiemap fm;
-		struct fiemap_extent ext[128];
-	} f; /* only used under the fork lock */
-	off_t pos = 0, end = (off_t)p->file_size;
-	while (pos < end) {
-		memset(&f.fm, 0, sizeof(f.fm));
-		f.fm.fm_start = (__u64)pos;
-		f.fm.fm_length = (__u64)(end - pos);
-		f.fm.fm_extent_count = VMM_ARRAY_SIZE(f.ext);
-		if (ioctl(p->fd, FS_IOC_FIEMAP, &f.fm) != 0)
-			return 0; /* no FIEMAP here: data only, see above */
-		if (f.fm.fm_mapped_extents == 0)
-			return 0;
-		off_t before = pos;
-		for (unsigned i = 0; i < f.fm.fm_mapped_extents; i++) {
-			const struct fiemap_extent *e = &f.ext[i];
-			off_t lo = (off_t)e->fe_logical;
-			off_t hi = lo + (off_t)e->fe_length;
-			if (lo < pos)
-				lo = pos;
-			if (hi > end)
-				hi = end;
-			int err = reserve(out, lo, hi - lo);
+	const uint64_t *w = (const uint64_t *)(const void *)page;
+	for (size_t i = 0; i < len / sizeof(*w); i++)
+		if (w[i] != 0)
+			return false;
+	return true;
+}
+
+static int write_all(int fd, const char *buf, size_t len, off_t off)
+{
+	while (len > 0) {
+		ssize_t n = pwrite(fd, buf, len, off);
+		if (n <= 0)
+			return n < 0 ? errno : ENOSPC;
+		buf += n;
+		off += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * Copies the backed pages of [first, end) from the mapping into fd at the
+ * same offsets, skipping pages that read as zeros (the clone reads zeros
+ * there already, and a write would only turn reserved blocks into
+ * written ones).
+ */
+static int copy_run(const struct vmm_pool *p, int fd, size_t first,
+		    size_t end)
+{
+	size_t run = 0; /* pages of data waiting to be written */
+	for (size_t i = first; i <= end; i++) {
+		bool data = i < end && !page_is_zero(p->base + i * p->page,
+						     p->page);
+		if (data && run < 2048) { /* 8 MiB a write at most */
+			run++;
+			continue;
+		}
+		if (run > 0) {
+			size_t at = (i - run) * p->page;
+			int err = write_all(fd, p->base + at, run * p->page,
+					    (off_t)at);
 			if (err != 0)
 				return err;
-			if (hi > pos)
-				pos = hi;
-			if (e->fe_flags & FIEMAP_EXTENT_LAST)
-				return 0;
 		}
-		if (pos == before)
-			return 0; /* no progress: do not loop */
+		run = data ? 1 : 0;
 	}
 	return 0;
 }
 
 int vmm_pool_clone(const struct vmm_pool *p, const char *dir)
 {
+	size_t limit;
+	if (!vmm_pool_size_allowed(p->file_size, &limit))
+		return -EFBIG;
 	int fd = open_tmpfile(dir, 0);
 	if (fd < 0)
 		return fd;
@@ -297,34 +465,20 @@ int vmm_pool_clone(const struct vmm_pool *p, const char *dir)
 		err = errno;
 		goto fail;
 	}
-	/* what is committed gets blocks, so a full filesystem fails here */
-	if (p->can_fallocate) {
-		err = reserve_allocated(p, fd);
-		if (err != 0)
-			goto fail;
-	}
-	off_t end = (off_t)p->file_size;
-	off_t data = 0;
-	for (;;) {
-		data = lseek(p->fd, data, SEEK_DATA);
-		if (data < 0) {
-			if (errno == ENXIO)
-				break; /* no more data */
-			err = errno;
-			goto fail;
-		}
-		off_t hole = lseek(p->fd, data, SEEK_HOLE);
-		if (hole < 0)
-			hole = end;
-		/* reserve first, so a full filesystem fails here, not later */
-		err = reserve(fd, data, hole - data);
+	/*
+	 * Every backed range gets blocks first (what is committed in the
+	 * parent is committed in the child, so a full filesystem fails here,
+	 * not later with SIGBUS), then its data is copied from the mapping.
+	 */
+	size_t pos = 0, end;
+	while (next_backed(p, &pos, &end)) {
+		err = reserve(fd, (off_t)(pos * p->page),
+			      (off_t)((end - pos) * p->page));
 		if (err == 0)
-			err = copy_range(p->fd, fd, data, hole - data);
+			err = copy_run(p, fd, pos, end);
 		if (err != 0)
 			goto fail;
-		data = hole;
-		if (data >= end)
-			break;
+		pos = end;
 	}
 	return fd;
 fail:
@@ -338,8 +492,10 @@ int vmm_pool_adopt(struct vmm_pool *p, int fd)
 		       MAP_SHARED | MAP_FIXED, fd, 0);
 	if (m == MAP_FAILED)
 		return errno;
-	close(p->fd);
-	p->fd = fd;
+	int old = own_fd(p);
+	if (old >= 0)
+		close(old); /* only ever our own file */
+	adopt_fd(p, fd);
 	p->private_map = false;
 	return 0;
 }

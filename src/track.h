@@ -26,7 +26,8 @@
  * (resize) or by move; malloc_usable_size widens the block; bootstrap
  * blocks; free pool regions no-access from the first call on; the pool
  * restored after a fork remaps it.  Under memcheck only: red zones around
- * each block and a bounded quarantine of freed blocks.  Under helgrind, drd,
+ * each block and a quarantine of freed blocks (bounded by the pool, drained
+ * before an allocation is refused).  Under helgrind, drd,
  * massif and dhat: block annotations only.  Under callgrind, cachegrind and
  * the other tools: nothing (they measure the production path).
  *

@@ -14,10 +14,15 @@
  *   inside one engine block; the front zone (>= 16 bytes, or the alignment)
  *   also keeps every pointer jemalloc holds (slab and extent starts) off the
  *   user bytes, so leak checking is not fooled by the engine's metadata.
- *   Freed blocks wait in a quarantine bounded to 16 MiB before the engine
- *   may reuse them.  The engine never writes pool memory (its metadata is in
- *   DRAM, calloc's zeroing and realloc's copy are done here), so the pool's
- *   free regions can stay no-access from the first call on.
+ *   Freed blocks wait in a quarantine before the engine may reuse them,
+ *   bounded by the pool: an eighth of it, at most 16 MiB (a 14 MiB pool
+ *   holds back 1.75 MiB; a block larger than the bound is freed at once).
+ *   The quarantine only delays reuse, it must never cost an allocation:
+ *   when the engine refuses one, the quarantine is drained, the engine
+ *   reclaims, and the allocation is retried; only then NULL and ENOMEM.
+ *   The engine never writes pool memory (its metadata is in DRAM, calloc's
+ *   zeroing and realloc's copy are done here), so the pool's free regions
+ *   can stay no-access from the first call on.
  * - The registry (block -> requested size, front zone) and the quarantine
  *   live in mmap'd memory and hold pointers inverted, so memcheck's leak
  *   scan never finds a block through them.  They are guarded by a spin lock
@@ -54,7 +59,8 @@
 
 #define RZ_FRONT 16		     /* and the minimum alignment */
 #define RZ_BACK 32		     /* a 4-byte overrun lands in here */
-#define QUARANTINE_BYTES (16 * VMM_MiB) /* freed blocks held back */
+#define QUARANTINE_MAX (16 * VMM_MiB) /* freed blocks held back, at most */
+#define QUARANTINE_SHARE 8u	    /* and at most 1/8 of the pool */
 #define QUARANTINE_SLOTS 65536u
 
 extern void __libc_free(void *ptr);
@@ -213,6 +219,33 @@ static struct {
 	size_t head, count, bytes;
 } quar;
 
+/* the byte bound: a fraction of the pool, so a small pool stays usable */
+static size_t quarantine_bound(void)
+{
+	size_t share = vmm_pool.size / QUARANTINE_SHARE;
+	return share < QUARANTINE_MAX ? share : QUARANTINE_MAX;
+}
+
+/* called with the lock held: the oldest entry goes back to the engine */
+static void quarantine_pop(void)
+{
+	struct qent *e = &quar.ring[quar.head];
+	vmm_je_free((void *)~e->key);
+	quar.bytes -= e->size;
+	*e = (struct qent){0, 0};
+	quar.head = (quar.head + 1) % QUARANTINE_SLOTS;
+	quar.count--;
+}
+
+/* gives every quarantined block back to the engine */
+static void quarantine_drain(void)
+{
+	lock_take();
+	while (quar.count != 0)
+		quarantine_pop();
+	lock_drop();
+}
+
 /* called with the lock held; frees what falls out */
 static void quarantine(void *raw, size_t size)
 {
@@ -224,19 +257,13 @@ static void quarantine(void *raw, size_t size)
 		if (m != MAP_FAILED)
 			quar.ring = m;
 	}
-	if (quar.ring == NULL || size > QUARANTINE_BYTES) {
+	size_t bound = quarantine_bound();
+	if (quar.ring == NULL || size > bound) {
 		vmm_je_free(raw);
 		return;
 	}
-	while (quar.count == QUARANTINE_SLOTS ||
-	       quar.bytes + size > QUARANTINE_BYTES) {
-		struct qent *e = &quar.ring[quar.head];
-		vmm_je_free((void *)~e->key);
-		quar.bytes -= e->size;
-		*e = (struct qent){0, 0};
-		quar.head = (quar.head + 1) % QUARANTINE_SLOTS;
-		quar.count--;
-	}
+	while (quar.count == QUARANTINE_SLOTS || quar.bytes + size > bound)
+		quarantine_pop();
 	size_t tail = (quar.head + quar.count) % QUARANTINE_SLOTS;
 	quar.ring[tail] = (struct qent){~(uintptr_t)raw, size};
 	quar.count++;
@@ -310,7 +337,10 @@ static void mark_pool(void)
 	lock_drop();
 }
 
-/* an engine block (or a bootstrap block during init); NULL + ENOMEM */
+/*
+ * An engine block (or a bootstrap block during init); NULL + ENOMEM only
+ * after the quarantine has been drained and the engine has reclaimed.
+ */
 static void *raw_alloc(size_t align, size_t n)
 {
 	if (vmm_enter() == VMM_ENTER_BOOT)
@@ -318,6 +348,7 @@ static void *raw_alloc(size_t align, size_t n)
 	mark_pool();
 	void *p = align != 0 ? vmm_je_aligned_alloc(align, n) : vmm_je_malloc(n);
 	if (p == NULL) {
+		quarantine_drain(); /* empty except under memcheck */
 		vmm_engine_reclaim();
 		p = align != 0 ? vmm_je_aligned_alloc(align, n)
 			       : vmm_je_malloc(n);

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define VMM_LIKELY(x) __builtin_expect(!!(x), 1)
 #define VMM_UNLIKELY(x) __builtin_expect(!!(x), 0)
@@ -162,7 +163,15 @@ struct vmm_pool {
 	char *base;   /* 2 MiB (or 1 GiB) aligned */
 	size_t size;  /* bytes usable by the engine (page multiple) */
 	size_t file_size;
-	int fd;
+	size_t page;
+	/* ours while it names the pool file, -1 for good once the program
+	 * closed it or put another file under the number (see pool.c) */
+	_Atomic int fd;
+	dev_t dev; /* the pool file's identity, for that check */
+	ino_t ino;
+	/* one bit a page: backed by the file (committed) */
+	_Atomic uint64_t *backed;
+	size_t backed_bytes;
 	bool private_map; /* remapped MAP_PRIVATE for fork mode 1 */
 	bool can_fallocate;
 	bool keep_backed; /* VMMALLOC_POOL_PREALLOC: never punch holes */
@@ -176,16 +185,24 @@ extern struct vmm_pool vmm_pool;
 
 #define VMM_POOL_FORCE_MKSTEMP 0x1 /* test seam: pretend O_TMPFILE fails */
 
-/* creates the pool; returns 0 or an errno value */
+/* creates the pool; returns 0 or an errno value (EFBIG: RLIMIT_FSIZE) */
 int vmm_pool_create(struct vmm_pool *p, const char *dir, size_t size,
 		    unsigned flags);
+/* unmaps and closes a pool (tests only: the library never does) */
+void vmm_pool_destroy(struct vmm_pool *p);
+/* false, with the limit, if RLIMIT_FSIZE forbids a file of size bytes */
+bool vmm_pool_size_allowed(size_t size, size_t *limit);
+/* bytes of the pool backed by the file (the bitmap's count) */
+size_t vmm_pool_backed_bytes(const struct vmm_pool *p);
 /* backs [addr, addr+len) with file blocks; 0 or errno (ENOSPC...) */
 int vmm_pool_commit(struct vmm_pool *p, void *addr, size_t len);
 /* gives the blocks of [addr, addr+len) back; reads as zeros afterwards */
 int vmm_pool_decommit(struct vmm_pool *p, void *addr, size_t len);
-/* fork mode 1: remap the whole pool MAP_PRIVATE in place */
+/* fork mode 1: remap the whole pool MAP_PRIVATE in place; EBADF if the
+ * program took the pool's descriptor */
 int vmm_pool_remap_private(struct vmm_pool *p);
-/* fork mode 2: copy the pool's data into a new unlinked file; fd or -errno */
+/* fork mode 2: copy the pool's backed pages into a new unlinked file in
+ * dir (read from the mapping, no descriptor needed); fd or -errno */
 int vmm_pool_clone(const struct vmm_pool *p, const char *dir);
 /* fork mode 2, in the child: map the clone in place and adopt it */
 int vmm_pool_adopt(struct vmm_pool *p, int fd);

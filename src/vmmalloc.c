@@ -46,10 +46,26 @@ static __attribute__((noreturn)) void creation_failed(int err)
 	vmm_die(&m);
 }
 
+/* ulimit -f below the pool size: ftruncate would raise SIGXFSZ */
+static void check_file_limit(void)
+{
+	size_t limit;
+	if (vmm_pool_size_allowed(vmm_opts.pool_size, &limit))
+		return;
+	struct vmm_msg m = {.len = 0};
+	vmm_msg_str(&m, "VMMALLOC_POOL_SIZE value (");
+	vmm_msg_u64(&m, vmm_opts.pool_size);
+	vmm_msg_str(&m, ") is larger than the file size limit (ulimit -f: ");
+	vmm_msg_u64(&m, limit);
+	vmm_msg_str(&m, " bytes); raise the limit or choose a smaller pool");
+	vmm_die(&m);
+}
+
 bool vmm_lib_init(void)
 {
 	vmm_options_load();
 	vmm_log_init();
+	check_file_limit();
 	VMM_LOG(3, "creating the pool");
 	int err = vmm_pool_create(&vmm_pool, vmm_opts.pool_dir,
 				  vmm_opts.pool_size, 0);
@@ -61,7 +77,7 @@ bool vmm_lib_init(void)
 				    : "of unknown DAX state (no statx DAX attribute)");
 	VMM_LOG(2, "pool created: %zu bytes at %p (usable %zu), fd %d, in %s",
 		vmm_pool.file_size, (void *)vmm_pool.base, vmm_pool.size,
-		vmm_pool.fd, vmm_opts.pool_dir);
+		(int)vmm_pool.fd, vmm_opts.pool_dir);
 	if (vmm_opts.pool_prealloc) {
 		err = vmm_pool_commit(&vmm_pool, vmm_pool.base, vmm_pool.size);
 		if (err != 0)

@@ -53,7 +53,6 @@ int main(int argc, char **argv)
 			printf("ready\n");
 			fflush(stdout);
 		}
-		munmap(p.base, p.size);
-		close(p.fd);
+		vmm_pool_destroy(&p);
 	}
 }

@@ -2,7 +2,10 @@
  * debug.c -- the debug variant (lib/vmem_debug): every VMMALLOC_LOG_LEVEL's
  * marker lines, the level-4 wording of each entry point (one line per
  * call), VMMALLOC_LOG_FILE with and without a trailing '-', a log file that
- * cannot be opened, VMMALLOC_LOG_STATS in text and JSON, an assertion with
+ * cannot be opened, long log names (up to PATH_MAX, deep directories: a
+ * component is at most NAME_MAX), a name longer than PATH_MAX (a clear
+ * error), a program that overwrites its environment strings and forks
+ * (like setproctitle), VMMALLOC_LOG_STATS in text and JSON, an assertion with
  * a libunwind backtrace, a closed fd 2, errno, and the release build
  * ignoring every debug variable.
  *
@@ -16,6 +19,8 @@
 #include <dirent.h>
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
 #include <malloc.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -78,6 +83,21 @@ static int worker(const char *action)
 		CHECK(waitpid(pid, &st, 0) == pid);
 		CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 		free(sink);
+	} else if (strcmp(action, "environ-fork") == 0) {
+		/* what setproctitle does to the strings: the library must
+		 * have copied its settings, the child reopens the log file */
+		extern char **environ;
+		for (char **e = environ; *e != NULL; e++)
+			memset(*e, 0, strlen(*e));
+		pid_t pid = fork();
+		CHECK(pid >= 0);
+		if (pid == 0) {
+			free(malloc(1234));
+			exit(0);
+		}
+		int st;
+		CHECK(waitpid(pid, &st, 0) == pid);
+		CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	} else if (strcmp(action, "stats") == 0) {
 		sink = malloc(3 << 20); /* stays live: "allocated" sees it */
 		memset(sink, 1, 3 << 20);
@@ -451,6 +471,146 @@ static void case_fork_log(void)
 	CHECK_I(children, ==, 1);
 }
 
+/*
+ * Makes directories under tmpdir (components of 200 characters) and
+ * returns a file name in the deepest one, ending in '-', exactly `total`
+ * characters long; directories are created only up to `mkdir_below`
+ * characters of the name (so a name may run through missing ones).
+ */
+static const char *deep_name(size_t total, size_t mkdir_below)
+{
+	static char name[8192];
+	CHECK(total < sizeof(name));
+	size_t len = (size_t)snprintf(name, sizeof(name), "%s", tmpdir);
+	while (total - len > 1 + 200 + 1 + 20) {
+		name[len++] = '/';
+		memset(name + len, 'd', 200);
+		len += 200;
+		name[len] = '\0';
+		if (len < mkdir_below)
+			CHECK(mkdir(name, 0700) == 0);
+	}
+	name[len++] = '/';
+	memset(name + len, 'l', total - len - 1);
+	name[total - 1] = '-';
+	name[total] = '\0';
+	CHECK(strlen(name) == total);
+	return name;
+}
+
+/* the regular files under tmpdir, except the worker's stderr */
+static char files[8][8192];
+static int nfiles;
+
+static int note_file(const char *path, const struct stat *st, int type,
+		     struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (type == FTW_F && strcmp(path, path_in_tmp("stderr")) != 0) {
+		if (nfiles < 8)
+			snprintf(files[nfiles], sizeof(files[0]), "%s", path);
+		nfiles++;
+	}
+	return 0;
+}
+
+static int list_files(void)
+{
+	nfiles = 0;
+	CHECK(nftw(tmpdir, note_file, 16, FTW_PHYS) == 0);
+	return nfiles;
+}
+
+/* a 1,500-character name ending in '-': exactly the file <name><pid> */
+static void case_logfile_long(void)
+{
+	const char *name = deep_name(1500, 1500);
+	static char var[8192];
+	snprintf(var, sizeof(var), "VMMALLOC_LOG_FILE=%s", name);
+	const char *env[] = {level(4), var, NULL};
+	struct run r = run_worker("malloc4321", env);
+	expect_exit0(&r);
+	if (r.err[0] != '\0')
+		FAIL("stderr should stay empty with a log file:\n%s", r.err);
+	int n = list_files();
+	for (int i = 0; i < n && i < 8; i++)
+		fprintf(stderr, "file %d: %zu characters: ...%s\n", i,
+			strlen(files[i]), files[i] + strlen(files[i]) - 40);
+	CHECK_I(n, ==, 1);
+	size_t len = strlen(name);
+	CHECK(strncmp(files[0], name, len) == 0);
+	const char *pid = files[0] + len;
+	CHECK(pid[0] != '\0' && strspn(pid, "0123456789") == strlen(pid));
+	char *log = slurp(files[0]);
+	CHECK(log != NULL);
+	char pidline[64];
+	snprintf(pidline, sizeof(pidline), "] pid %.20s: program:", pid);
+	CHECK_HAS(log, pidline);
+	expect_one_line(log, "size 4321", "malloc", "size 4321");
+}
+
+/* longer than PATH_MAX: a clear error line and abort, no file anywhere
+ * (the directories exist for the first 1,400 characters) */
+static void case_logfile_toolong(void)
+{
+	const char *name = deep_name(PATH_MAX + 100, 1400);
+	static char var[8192];
+	snprintf(var, sizeof(var), "VMMALLOC_LOG_FILE=%s", name);
+	const char *env[] = {level(1), var, NULL};
+	struct run r = run_worker("malloc4321", env);
+	expect_abort(&r);
+	CHECK_HAS(r.err, "Error (libvmmalloc): VMMALLOC_LOG_FILE=");
+	CHECK_HAS(r.err, ": File name too long\n");
+	int n = list_files();
+	for (int i = 0; i < n && i < 8; i++)
+		fprintf(stderr, "file %d: %zu characters: ...%s\n", i,
+			strlen(files[i]), files[i] + strlen(files[i]) - 40);
+	CHECK_I(n, ==, 0);
+}
+
+/* the program zeroes its environment strings, then forks: the parent and
+ * the child still log into <name><pid>, each its own, and nothing else
+ * appears (the worker runs in tmpdir, where a name "" + pid would land) */
+static void case_logfile_environ(void)
+{
+	static char var[8192];
+	snprintf(var, sizeof(var), "VMMALLOC_LOG_FILE=%s",
+		 path_in_tmp("env-"));
+	const char *env[] = {level(2), var, NULL};
+	CHECK(chdir(tmpdir) == 0);
+	struct run r = run_worker("environ-fork", env);
+	expect_exit0(&r);
+	int n = list_files();
+	for (int i = 0; i < n && i < 8; i++)
+		fprintf(stderr, "file %d: %s\n", i, files[i]);
+	CHECK_I(n, ==, 2);
+	int parents = 0, children = 0;
+	size_t plen = strlen(path_in_tmp("env-"));
+	for (int i = 0; i < 2; i++) {
+		CHECK(strncmp(files[i], path_in_tmp("env-"), plen) == 0);
+		const char *pid = files[i] + plen;
+		CHECK(pid[0] != '\0' &&
+		      strspn(pid, "0123456789") == strlen(pid));
+		char *log = slurp(files[i]);
+		CHECK(log != NULL);
+		char mine[64];
+		if (strstr(log, "] fork: prepare") != NULL) {
+			parents++;
+			snprintf(mine, sizeof(mine), "] fork: parent %.20s ",
+				 pid);
+		} else {
+			children++;
+			snprintf(mine, sizeof(mine), "] fork: child %.20s of ",
+				 pid);
+		}
+		CHECK_HAS(log, mine);
+		free(log);
+	}
+	CHECK_I(parents, ==, 1);
+	CHECK_I(children, ==, 1);
+}
+
 static void case_stats_text(void)
 {
 	const char *env[] = {"VMMALLOC_LOG_STATS=1", NULL};
@@ -636,17 +796,19 @@ static void case_release(const char *release_lib)
 	closedir(d);
 }
 
+static int remove_one(const char *path, const struct stat *st, int type,
+		      struct FTW *ftw)
+{
+	(void)st;
+	(void)type;
+	(void)ftw;
+	remove(path);
+	return 0;
+}
+
 static void cleanup(void)
 {
-	DIR *d = opendir(tmpdir);
-	if (d == NULL)
-		return;
-	struct dirent *e;
-	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.')
-			unlink(path_in_tmp(e->d_name));
-	closedir(d);
-	rmdir(tmpdir);
+	nftw(tmpdir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 int main(int argc, char **argv)
@@ -689,6 +851,12 @@ int main(int argc, char **argv)
 		case_logfile_bad();
 	else if (strcmp(c, "fork_log") == 0)
 		case_fork_log();
+	else if (strcmp(c, "logfile_long") == 0)
+		case_logfile_long();
+	else if (strcmp(c, "logfile_toolong") == 0)
+		case_logfile_toolong();
+	else if (strcmp(c, "logfile_environ") == 0)
+		case_logfile_environ();
 	else if (strcmp(c, "stats_text") == 0)
 		case_stats_text();
 	else if (strcmp(c, "stats_json") == 0)

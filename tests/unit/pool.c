@@ -46,24 +46,26 @@ static void check_pool(unsigned flags, size_t size, size_t align)
 	CHECK_U((uintmax_t)st.st_size, ==, size);
 	CHECK_U(st.st_nlink, ==, 0);
 	CHECK(fcntl(p.fd, F_GETFD) & FD_CLOEXEC);
+	CHECK_I(p.fd, >, 100); /* out of the way of dup2(x, 3) */
 	CHECK_I(blocks(p.fd), ==, 0); /* sparse: nothing backed yet */
 
 	/* 2 MiB-aligned: on DAX a write faults in a whole aligned 2 MiB page */
 	size_t off = 4 * VMM_MiB, len = 2 * VMM_MiB;
 	CHECK_I(vmm_pool_commit(&p, p.base + off, len), ==, 0);
+	CHECK_U(vmm_pool_backed_bytes(&p), ==, len);
 	CHECK_I(blocks(p.fd), >=, (long long)len);
 	CHECK_I(blocks(p.fd), <=, (long long)len + 64 * 1024);
 	memset(p.base + off, 0x5a, len);
 	CHECK_I(blocks(p.fd), <=, (long long)len + 64 * 1024);
 	CHECK_I(vmm_pool_decommit(&p, p.base + off, len), ==, 0);
 	CHECK_I(blocks(p.fd), ==, 0);
+	CHECK_U(vmm_pool_backed_bytes(&p), ==, 0);
 	CHECK_I(vmm_pool_commit(&p, p.base + off, len), ==, 0);
 	for (size_t i = 0; i < len; i += 512)
 		if (p.base[off + i] != 0)
 			FAIL("byte %zu reads %d after decommit+commit", off + i,
 			     p.base[off + i]);
-	CHECK_I(munmap(p.base, p.size), ==, 0);
-	close(p.fd);
+	vmm_pool_destroy(&p);
 	CHECK_I(entries(), ==, 0);
 }
 
@@ -82,8 +84,7 @@ int main(void)
 	CHECK_I(vmm_pool_create(&p, dir, 16 * VMM_MiB + 100, 0), ==, 0);
 	CHECK_U(p.size, ==, 16 * VMM_MiB);
 	CHECK_U(p.file_size, ==, 16 * VMM_MiB + 100);
-	munmap(p.base, p.size);
-	close(p.fd);
+	vmm_pool_destroy(&p);
 
 	/* errors come back as errno values, and leave nothing behind */
 	CHECK_I(vmm_pool_create(&p, "/nonexistent/dir", 16 * VMM_MiB, 0), ==,

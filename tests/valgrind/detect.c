@@ -5,10 +5,20 @@
  * library built without them (the negative control) none may be.
  *
  *   detect leak|overrun|use-after-free|uninit|double-free|aligned-overrun|
- *          fork-leak|fork-overrun
+ *          fork-leak|fork-overrun|big-churn|big-churn-uaf|small-churn
  *
  * The fork cases make the error in the child; the parent exits with the
  * child's status, so valgrind's error exit code of the child (99) shows.
+ *
+ * The churn cases run on the smallest pool (14 MiB): freed blocks held in
+ * memcheck's quarantine must never make an allocation fail that fits the
+ * pool.  big-churn: 100 rounds of malloc(6 MiB)/touch/free (more than
+ * half the pool each).  big-churn-uaf: the same, then a use-after-free of
+ * a small block just freed, which the quarantine must still catch.
+ * small-churn: 20 rounds of 8 MiB in blocks of about 64 KiB, all freed,
+ * then one block of about 8 MiB (sizes minus memcheck's 48 bytes of red
+ * zones, so the engine sees 64 KiB and 8 MiB): it fits only if the
+ * quarantine gives the small blocks back.
  */
 #include <malloc.h>
 #include <sys/wait.h>
@@ -74,6 +84,50 @@ static NOINLINE void case_aligned_overrun(void)
 	free(p);
 }
 
+/* exits 1 at the first refusal: the test expects 0 (or 99 with -uaf) */
+static NOINLINE void big_churn(void)
+{
+	for (int i = 0; i < 100; i++) {
+		char *p = malloc(6 << 20);
+		if (p == NULL)
+			FAIL("round %d: malloc(6 MiB) failed on a 14 MiB pool "
+			     "(errno %d)", i, errno);
+		memset(p, i, 6 << 20);
+		sink = p;
+		free(p);
+	}
+}
+
+static NOINLINE void case_big_churn_uaf(void)
+{
+	big_churn();
+	case_use_after_free(); /* read of a small block just freed */
+}
+
+static NOINLINE void case_small_churn(void)
+{
+	enum { BLOCK = (64 << 10) - 48, COUNT = 128, BIG = (8 << 20) - 48 };
+	static char *blocks[COUNT];
+	for (int round = 0; round < 20; round++) {
+		for (int i = 0; i < COUNT; i++) {
+			blocks[i] = malloc(BLOCK);
+			if (blocks[i] == NULL)
+				FAIL("round %d: block %d of 64 KiB failed "
+				     "(errno %d)", round, i, errno);
+			memset(blocks[i], i, BLOCK);
+		}
+		for (int i = 0; i < COUNT; i++)
+			free(blocks[i]);
+		char *big = malloc(BIG);
+		if (big == NULL)
+			FAIL("round %d: malloc(8 MiB) failed after freeing "
+			     "8 MiB of small blocks (errno %d)", round, errno);
+		memset(big, round, BIG);
+		sink = big;
+		free(big);
+	}
+}
+
 static int in_child(void (*fn)(void))
 {
 	pid_t pid = fork();
@@ -124,6 +178,12 @@ int main(int argc, char **argv)
 		status = in_child(child_leak);
 	else if (strcmp(c, "fork-overrun") == 0)
 		status = in_child(child_overrun);
+	else if (strcmp(c, "big-churn") == 0)
+		big_churn();
+	else if (strcmp(c, "big-churn-uaf") == 0)
+		case_big_churn_uaf();
+	else if (strcmp(c, "small-churn") == 0)
+		case_small_churn();
 	else
 		FAIL("unknown case %s", c);
 	for (int i = 0; i < 1000; i++)
