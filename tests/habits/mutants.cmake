@@ -57,3 +57,6 @@ vmm_preloaded_test(habits.mut_vg_uaf_reuse.memcheck
   ${PROJECT_SOURCE_DIR}/tools/valgrind/vmm-valgrind LABELS habits valgrind
   SIZE 16M TIMEOUT 300 ARGS -t memcheck -l $<TARGET_FILE:vmmalloc> -s 99
   -- $<TARGET_FILE:vmmtest-mut-vg-uaf-reuse>)
+
+vmm_test_program(vmmtest-mut-fd-high mut_fd_high.c)
+vmm_habit_test(mut_fd_high vmmtest-mut-fd-high SIZE 16M UNPRIVILEGED)
