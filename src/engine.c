@@ -15,9 +15,12 @@
  *   the filesystem and a full filesystem is ENOMEM, never SIGBUS.
  *   purge_lazy/purge_forced are absent on purpose: MADV_FREE fails on shared
  *   file mappings and MADV_DONTNEED does not zero them.
- * - jemalloc's per-thread destructor is deferred to the last destructor
- *   round: once it has run, later allocations on that thread would silently
- *   go to arena 0, outside the pool.
+ * - jemalloc's per-thread cleanup runs at pthread key 31, the last one of
+ *   glibc's first key block, in every destructor round.  Once it has run,
+ *   jemalloc serves the thread from arena 0, outside the pool, whatever
+ *   arena is asked for -- except through rallocx: a late thread's blocks
+ *   are made by moving a small arena-0 seed into the pool arena
+ *   (vmm_engine_late_alloc).
  * - Hooks preserve errno: they run inside free().
  */
 #define _GNU_SOURCE
@@ -213,18 +216,30 @@ static extent_hooks_t pool_hooks = {
 /* ---- jemalloc's thread destructor ---- */
 
 /*
- * glibc runs thread-specific destructors in key order, round after round.
- * jemalloc's per-thread cleanup gets the highest key of the first level,
- * so that in each round every other library's destructor -- which may
- * still allocate -- runs before it, and those allocations stay in the pool.
- * Once the cleanup has run, jemalloc would serve the thread from its arena
- * 0 whatever arena is asked for (its reentrancy rule), and nothing can tell
- * such blocks from glibc's: the thread is marked late and its remaining
- * allocations (destructors that re-arm into a later round) are glibc's,
- * which free() already hands back to glibc.  Deferring the cleanup itself
- * cannot be done safely: glibc does not say which round is the last, and a
- * thread whose jemalloc state is created inside a destructor would exit
- * without any cleanup.
+ * glibc runs thread-specific destructors in key order, round after round
+ * (up to 4).  jemalloc's per-thread cleanup gets the highest key of the
+ * first level, so that in each round every destructor numbered below it --
+ * which may still allocate -- runs while the thread still has its cache and
+ * its binding to the pool arena.  Keys from 32 up run after it in every
+ * round, and so does any destructor that re-arms itself into a later
+ * round: the thread is then "late".
+ *
+ * What jemalloc 5.3 does with a late thread (measured): its tsd is
+ * "reincarnated" (reentrancy level 1, no tcache), and every allocation
+ * through malloc, calloc, aligned_alloc *and* mallocx goes to arena 0 --
+ * imalloc_body replaces even an explicit MALLOCX_ARENA by 0 when the
+ * reentrancy level is set (90 of 90 blocks outside the pool, asking for the
+ * pool arena).  rallocx takes no such detour: it moves a block into the
+ * arena named in its flags.  So a late allocation takes a small seed block
+ * from arena 0 and rallocx moves it into the pool arena; the seed is of
+ * another size class than the result, so it is always moved (never resized
+ * in place), and freed back to arena 0 on the way.  free() needs nothing:
+ * jemalloc returns a block to the arena it came from, tcache or not.
+ *
+ * Deferring the cleanup itself cannot be done safely: glibc does not say
+ * which round is the last, a thread must not exit with its tsd still on
+ * jemalloc's list of live ones, and a thread whose jemalloc state is
+ * created inside a destructor would exit without any cleanup.
  */
 #define VMM_KEY_SLOT 31 /* the last key before glibc's second level */
 
@@ -258,6 +273,46 @@ int vmm_je_pthread_key_create(pthread_key_t *key, void (*dtor)(void *))
 	while (n > 0)
 		pthread_key_delete(spare[--n]);
 	return ret;
+}
+
+VMM_JE_API void *vmm_je_rallocx(void *ptr, size_t size, int flags);
+
+/* the flags that make jemalloc serve a late thread from the pool arena */
+static int late_flags(size_t align, bool zero)
+{
+	int flags = (int)MALLOCX_ARENA(eng.arena) | MALLOCX_TCACHE_NONE;
+	if (align > 1)
+		flags |= MALLOCX_LG_ALIGN((unsigned)__builtin_ctzll(align));
+	if (zero)
+		flags |= MALLOCX_ZERO;
+	return flags;
+}
+
+void *vmm_engine_late_alloc(size_t size, size_t align, bool zero)
+{
+	int flags = late_flags(align, zero);
+	size_t usize = vmm_je_nallocx(size == 0 ? 1 : size, flags);
+	if (usize == 0)
+		return NULL; /* too large */
+	/* a zeroed seed: rallocx copies the seed's bytes into the result */
+	void *seed = vmm_je_mallocx(usize == 8 ? 16 : 8,
+				    MALLOCX_TCACHE_NONE |
+					    (zero ? MALLOCX_ZERO : 0));
+	if (seed == NULL)
+		return NULL;
+	void *p = vmm_je_rallocx(seed, size == 0 ? 1 : size, flags);
+	if (p == NULL)
+		vmm_je_dallocx(seed, MALLOCX_TCACHE_NONE);
+	VMM_ASSERT(p == NULL || vmm_in_pool(p));
+	return p;
+}
+
+void *vmm_engine_late_realloc(void *ptr, size_t size)
+{
+	VMM_ASSERT(vmm_in_pool(ptr));
+	void *p = vmm_je_rallocx(ptr, size, late_flags(0, false));
+	VMM_ASSERT(p == NULL || vmm_in_pool(p));
+	return p;
 }
 
 /* ---- the arena ---- */

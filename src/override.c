@@ -12,6 +12,15 @@
  *   foreign.  Foreign pointers came from glibc's own heap (for instance a
  *   dlopen(RTLD_DEEPBIND) library binds to libc's malloc) and are handed
  *   back to glibc, never to jemalloc.
+ * - malloc's blocks are 8-aligned below 16 bytes (jemalloc's 8-byte class),
+ *   16-aligned above: memalign, mallocx and rallocx hand a request to
+ *   malloc/realloc only when every block they could return is aligned
+ *   enough; nallocx answers for the same request mallocx serves (size 0 is
+ *   served as 1).
+ * - A thread past jemalloc's own cleanup (thread-specific destructors
+ *   numbered after it, or re-armed into a later round) is still served from
+ *   the pool, through engine.c's late path; glibc only ever sees foreign
+ *   blocks.
  * - An allocation that fails is retried once after flushing the thread cache
  *   and purging the arena; only then NULL with errno ENOMEM.  Nothing ever
  *   falls back to the system heap.
@@ -29,47 +38,51 @@
 #include "vmm.h"
 
 #define VMM_EXPORT __attribute__((visibility("default")))
-#define MIN_ALIGN 16
+#define MIN_ALIGN 16 /* glibc's malloc alignment; bootstrap blocks keep it */
+/*
+ * What every block of malloc() is aligned to: jemalloc's smallest class is
+ * 8 bytes (8-aligned); its classes from 16 bytes up are multiples of 16
+ * and 16-aligned.  A stronger alignment needs the aligned path.
+ */
+#define MALLOC_ALIGN 8
 
 /* glibc's own heap, for foreign pointers */
 extern void __libc_free(void *ptr);
 extern void *__libc_realloc(void *ptr, size_t size);
-extern void *__libc_malloc(size_t size);
-extern void *__libc_calloc(size_t n, size_t size);
-extern void *__libc_memalign(size_t align, size_t size);
 
+/* the private jemalloc's rallocx (renamed like the others, see je.h) */
+VMM_JE_API void *vmm_je_rallocx(void *ptr, size_t size, int flags);
 
 enum op { OP_MALLOC, OP_CALLOC, OP_ALIGNED, OP_REALLOC };
 
 /*
- * A thread past jemalloc's own cleanup (a destructor re-armed into a later
- * round, see engine.c) is served by glibc: its blocks are then foreign,
- * and every entry point already hands foreign blocks back to glibc.
+ * A thread past jemalloc's own cleanup (a destructor numbered after it, or
+ * re-armed into a later round, see engine.c) is still served from the
+ * pool arena, through the engine's late path.
  */
-static void *libc_call(enum op op, void *ptr, size_t a, size_t size)
+static void *late_call(enum op op, void *ptr, size_t a, size_t size)
 {
+	size_t n;
 	switch (op) {
 	case OP_MALLOC:
-		return __libc_malloc(size);
+		return vmm_engine_late_alloc(size, 0, false);
 	case OP_CALLOC:
-		return __libc_calloc(a, size);
+		if (__builtin_mul_overflow(a, size, &n))
+			return NULL;
+		return vmm_engine_late_alloc(n, 0, true);
 	case OP_ALIGNED:
-		return __libc_memalign(a, size);
-	case OP_REALLOC: {
-		void *p = __libc_malloc(size);
-		if (p != NULL) {
-			size_t old = vmm_je_malloc_usable_size(ptr);
-			memcpy(p, ptr, old < size ? old : size);
-			vmm_je_free(ptr);
-		}
-		return p;
-	}
+		return vmm_engine_late_alloc(size, a, false);
+	case OP_REALLOC:
+		return vmm_engine_late_realloc(ptr, size);
 	}
 	return NULL;
 }
 
-static void *je_call(enum op op, void *ptr, size_t a, size_t size)
+static void *je_call(bool late, enum op op, void *ptr, size_t a,
+		     size_t size)
 {
+	if (late)
+		return late_call(op, ptr, a, size);
 	switch (op) {
 	case OP_MALLOC:
 		return vmm_je_malloc(size);
@@ -120,8 +133,6 @@ static __attribute__((noinline)) void *alloc_slow(enum op op, void *ptr,
 		return track_call(op, ptr, a, size);
 #endif
 	enum vmm_enter state = vmm_enter();
-	if (state == VMM_ENTER_LATE && (op != OP_REALLOC || vmm_in_pool(ptr)))
-		return libc_call(op, ptr, a, size);
 	if (state == VMM_ENTER_BOOT) {
 		size_t n = size;
 		if (op == OP_CALLOC && __builtin_mul_overflow(a, size, &n)) {
@@ -138,10 +149,11 @@ static __attribute__((noinline)) void *alloc_slow(enum op op, void *ptr,
 		void *p = malloc(size);
 		return move_block(ptr, vmm_boot_usable_size(ptr), p, size);
 	}
-	void *p = je_call(op, ptr, a, size);
+	bool late = state == VMM_ENTER_LATE;
+	void *p = je_call(late, op, ptr, a, size);
 	if (p == NULL) {
 		vmm_engine_reclaim();
-		p = je_call(op, ptr, a, size);
+		p = je_call(late, op, ptr, a, size);
 	}
 	if (p == NULL) {
 		errno = ENOMEM;
@@ -230,7 +242,9 @@ static bool is_pow2(size_t x)
 /* alignment is a power of two here */
 static void *aligned(size_t alignment, size_t size)
 {
-	if (alignment <= MIN_ALIGN && size >= alignment)
+	/* malloc's block is aligned enough: 8 always, 16 from 16 bytes up */
+	if (alignment <= MALLOC_ALIGN ||
+	    (alignment <= MIN_ALIGN && size >= alignment))
 		return malloc(size);
 	if (VMM_LIKELY(vmm_thread_ready)) {
 		void *p = vmm_je_aligned_alloc(alignment, size);
@@ -267,12 +281,16 @@ VMM_EXPORT void *aligned_alloc(size_t alignment, size_t size)
 VMM_EXPORT void *memalign(size_t alignment, size_t size)
 {
 	VMM_LOG_CALL(memalign, "boundary %zu  size %zu", alignment, size);
-	/* glibc: small alignments are malloc's, others round up to 2^n */
+	/*
+	 * glibc: alignments up to malloc's own are malloc's, others round up
+	 * to 2^n.  Ours is 8, not glibc's 16: memalign(16, 8) must not get an
+	 * 8-byte class block.
+	 */
 	if (alignment > SIZE_MAX / 2 + 1) {
 		errno = EINVAL;
 		return NULL;
 	}
-	if (alignment <= MIN_ALIGN)
+	if (alignment <= MALLOC_ALIGN)
 		return malloc(size);
 	if (!is_pow2(alignment))
 		alignment = (size_t)1 << (64 - __builtin_clzll(alignment));
@@ -351,15 +369,25 @@ static size_t je_flag_align(int flags)
 	return lg == 0 ? 0 : (size_t)1 << lg;
 }
 
+/* the flags our entry points pass on to the private jemalloc */
+#define JE_FLAGS_KEPT (JE_FLAG_LG_ALIGN | JE_FLAG_ZERO)
+
 VMM_EXPORT void *mallocx(size_t size, int flags)
 {
 	size_t align = je_flag_align(flags);
 	bool zero = (flags & JE_FLAG_ZERO) != 0;
-	if (align <= MIN_ALIGN)
+	if (align <= MALLOC_ALIGN)
 		return zero ? calloc(1, size) : malloc(size);
+	if (VMM_LIKELY(vmm_thread_ready)) {
+		/* size 0 is undefined for jemalloc: one byte, as nallocx says */
+		void *p = vmm_je_mallocx(size == 0 ? 1 : size,
+					 flags & JE_FLAGS_KEPT);
+		if (VMM_LIKELY(p != NULL))
+			return p;
+	}
 	void *p = aligned(align, size);
-	if (p != NULL && zero)
-		memset(p, 0, size);
+	if (p != NULL && zero) /* jemalloc zeroes the whole usable size */
+		memset(p, 0, VMM_TRACK_ON() ? size : usable_size_of(p));
 	return p;
 }
 
@@ -367,8 +395,14 @@ VMM_EXPORT void *rallocx(void *ptr, size_t size, int flags)
 {
 	if (size == 0)
 		size = 1; /* rallocx never frees */
-	if (je_flag_align(flags) <= MIN_ALIGN && !(flags & JE_FLAG_ZERO))
+	if (je_flag_align(flags) <= MALLOC_ALIGN && !(flags & JE_FLAG_ZERO))
 		return realloc(ptr, size);
+	if (VMM_LIKELY(vmm_thread_ready && vmm_in_pool(ptr))) {
+		/* keeps the alignment when it resizes in place, too */
+		void *p = vmm_je_rallocx(ptr, size, flags & JE_FLAGS_KEPT);
+		if (VMM_LIKELY(p != NULL))
+			return p;
+	}
 	size_t old = malloc_usable_size(ptr);
 	void *p = mallocx(size, flags);
 	if (p != NULL) {
@@ -404,7 +438,8 @@ VMM_EXPORT void sdallocx(void *ptr, size_t size, int flags)
 
 VMM_EXPORT size_t nallocx(size_t size, int flags)
 {
-	if (!vmm_thread_bound && vmm_enter() != VMM_ENTER_READY)
-		return 0;
-	return vmm_je_nallocx(size, flags & (JE_FLAG_LG_ALIGN | JE_FLAG_ZERO));
+	if (!vmm_thread_bound && vmm_enter() == VMM_ENTER_BOOT)
+		return 0; /* a late thread may ask: the size classes stay */
+	/* mallocx(0, flags) is served as mallocx(1, flags): so is this */
+	return vmm_je_nallocx(size == 0 ? 1 : size, flags & JE_FLAGS_KEPT);
 }

@@ -222,6 +222,9 @@ static inline bool vmm_in_pool_fast(const void *ptr)
 /* ---- foreign.c ---- */
 /* glibc's malloc_usable_size, for foreign blocks (from glibc's heap) */
 size_t vmm_foreign_usable_size(void *ptr);
+/* looks glibc's up, through the dynamic loader: once, from the constructor
+ * (where the loader is usable), so that sizing never needs the loader */
+void vmm_foreign_init(void);
 
 /* ---- bootstrap.c: allocations made while the pool is being created ---- */
 void *vmm_boot_alloc(size_t size, size_t align);
@@ -235,8 +238,12 @@ extern VMM_TLS bool vmm_thread_ready;
 /* the thread is bound to the pool arena */
 extern VMM_TLS bool vmm_thread_bound;
 
-/* jemalloc's per-thread state is gone (late in thread exit) */
+/* jemalloc's per-thread cleanup has run (late in thread exit) */
 extern VMM_TLS bool vmm_thread_late;
+/* a late thread's allocations, from the pool arena all the same: size may
+ * be 0, align 0 or a power of two; realloc's ptr is a pool block */
+void *vmm_engine_late_alloc(size_t size, size_t align, bool zero);
+void *vmm_engine_late_realloc(void *ptr, size_t size);
 
 enum vmm_enter { VMM_ENTER_READY, VMM_ENTER_BOOT, VMM_ENTER_LATE };
 /* initialise the library if needed and bind the calling thread */

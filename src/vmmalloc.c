@@ -131,5 +131,7 @@ static __attribute__((constructor)) void vmm_constructor(int argc,
 	(void)argv;
 	vmm_envp = envp; /* `environ` may not be set yet (see vmm_getenv) */
 	vmm_enter();
+	/* the loader is usable here (vmm_lib_init may run inside ld.so) */
+	vmm_foreign_init();
 }
 #endif
