@@ -2,8 +2,10 @@
  * mut_small_aligned.c -- an alignment of 16 is honoured for blocks smaller
  * than 16 bytes too: the engine's smallest size class (8 bytes) is only
  * 8-aligned, so these requests must not be served as plain malloc.
- * Killed mutant: tests/mutants/defs/api-aligned-small-size.mut.
+ * Killed mutants: tests/mutants/defs/api-aligned-small-size.mut,
+ * api-memalign-16-small.mut.
  */
+#include <malloc.h>
 #include <stdlib.h>
 
 #include "vmmtest.h"
@@ -34,6 +36,17 @@ int main(void)
 			CHECK_IN_POOL(pool, p, size);
 			if ((uintptr_t)p % 16 != 0)
 				FAIL("aligned_alloc(16, %zu) = %p", size, p);
+			held[i] = p;
+		}
+		for (int i = 0; i < HELD; i++)
+			free(held[i]);
+		for (int i = 0; i < HELD; i++) {
+			void *p = memalign(16, size);
+			CHECK(p != NULL);
+			__asm__ volatile("" : "+r"(p));
+			CHECK_IN_POOL(pool, p, size);
+			if ((uintptr_t)p % 16 != 0)
+				FAIL("memalign(16, %zu) = %p", size, p);
 			held[i] = p;
 		}
 		for (int i = 0; i < HELD; i++)
