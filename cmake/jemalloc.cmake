@@ -1,8 +1,10 @@
 # jemalloc.cmake -- a private, symbol-renamed copy of Debian's jemalloc.
 #
 # Takes libjemalloc_pic.a (package libjemalloc-dev, 5.3.x), drops its C++
-# member, and renames every public name (and its pthread_atfork and
-# pthread_key_create and secure_getenv references) to a vmm_je_ prefix.  The result is linked
+# member, and renames every public name (and its pthread_atfork,
+# pthread_key_create, secure_getenv and readlink references) to a vmm_je_
+# prefix: src/engine_conf.c answers the last two, so that MALLOC_CONF and
+# /etc/malloc.conf (the system jemalloc's) never reach the private copy.  The result is linked
 # into libvmmalloc.so.1 and hidden with --exclude-libs, so the library needs
 # only libc and exports only its own 11 names.
 
@@ -36,7 +38,7 @@ set(_je_names malloc free calloc realloc posix_memalign aligned_alloc
   memalign valloc malloc_usable_size mallocx rallocx xallocx sallocx dallocx
   sdallocx nallocx mallctl mallctlnametomib mallctlbymib malloc_stats_print
   malloc_conf malloc_conf_2_conf_harder malloc_message pthread_atfork
-  pthread_key_create secure_getenv)
+  pthread_key_create secure_getenv readlink)
 set(_je_syms "")
 foreach(n IN LISTS _je_names)
   string(APPEND _je_syms "${n} vmm_je_${n}\n")

@@ -42,18 +42,6 @@ struct je_arena_config {
 	bool metadata_use_hooks;
 };
 
-/*
- * Settings the pool relies on, applied after the user's MALLOC_CONF.
- * lg_extent_max_active_fit: by default jemalloc will not split a free
- * (dirty) extent 64 times larger than the request; in a bounded pool the
- * freed memory of exited threads then coalesced into extents no small slab
- * could use, and a 64 MiB pool ran out after 150 rounds of thread churn
- * while holding 60 MiB of free memory.
- */
-VMM_JE_API const char *vmm_je_malloc_conf_2_conf_harder =
-	"oversize_threshold:0,background_thread:false,percpu_arena:disabled,"
-	"retain:true,lg_extent_max_active_fit:63";
-
 VMM_TLS bool vmm_thread_ready;
 VMM_TLS bool vmm_thread_bound;
 

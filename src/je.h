@@ -4,10 +4,11 @@
  * clash with the malloc-family names this library defines.
  *
  * NOTES
- * - The archive's pthread_atfork, pthread_key_create and secure_getenv
- *   references are renamed too: fork.c, engine.c and options.c define them
- *   to capture jemalloc's fork handlers and its thread destructor, and to
- *   read MALLOC_CONF before libc has set `environ` up.
+ * - The archive's pthread_atfork, pthread_key_create, secure_getenv and
+ *   readlink references are renamed too: fork.c and engine.c define the
+ *   first two to capture jemalloc's fork handlers and its thread
+ *   destructor; engine_conf.c answers the last two, so that neither
+ *   MALLOC_CONF nor /etc/malloc.conf reaches the private engine.
  */
 #ifndef VMM_JE_H
 #define VMM_JE_H 1
@@ -46,7 +47,7 @@ VMM_JE_API int vmm_je_pthread_atfork(void (*prepare)(void),
 				     void (*child)(void));
 VMM_JE_API int vmm_je_pthread_key_create(pthread_key_t *key,
 					 void (*destructor)(void *));
-/* MALLOC_CONF is read while `environ` may still be unset (options.c) */
+/* jemalloc's questions about its configuration (engine_conf.c) */
 VMM_JE_API char *vmm_je_secure_getenv(const char *name);
 
 #endif /* VMM_JE_H */

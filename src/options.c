@@ -282,11 +282,6 @@ const char *vmm_getenv(const char *name)
 	return NULL;
 }
 
-char *vmm_je_secure_getenv(const char *name)
-{
-	return (char *)vmm_getenv(name);
-}
-
 void vmm_options_load(void)
 {
 	for (size_t i = 0; i < VMM_ARRAY_SIZE(options); i++) {

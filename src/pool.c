@@ -34,6 +34,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "track.h"
 #include "vmm.h"
 
 #ifndef MADV_POPULATE_WRITE
@@ -471,15 +472,19 @@ int vmm_pool_clone(const struct vmm_pool *p, const char *dir)
 	 * not later with SIGBUS), then its data is copied from the mapping.
 	 */
 	size_t pos = 0, end;
+	VMM_TRACK_QUIET_BEGIN();
 	while (next_backed(p, &pos, &end)) {
 		err = reserve(fd, (off_t)(pos * p->page),
 			      (off_t)((end - pos) * p->page));
 		if (err == 0)
 			err = copy_run(p, fd, pos, end);
 		if (err != 0)
-			goto fail;
+			break;
 		pos = end;
 	}
+	VMM_TRACK_QUIET_END();
+	if (err != 0)
+		goto fail;
 	return fd;
 fail:
 	close(fd);

@@ -73,6 +73,15 @@ extern unsigned char vmm_track_mode;
 /* detects the tool (once) and says whether calls must be diverted */
 bool vmm_track_active(void);
 
+/*
+ * The library reads pool memory it does not hand out (fork mode 2 copies
+ * the backed pages, free or not, while other threads run): the tools must
+ * not report those reads as the program's errors or races.
+ */
+#include <valgrind/valgrind.h>
+#define VMM_TRACK_QUIET_BEGIN() VALGRIND_DISABLE_ERROR_REPORTING
+#define VMM_TRACK_QUIET_END() VALGRIND_ENABLE_ERROR_REPORTING
+
 /* the layer: same semantics as the entry points (override.c) */
 void *vmm_track_malloc(size_t size);
 void *vmm_track_calloc(size_t number, size_t size);
@@ -93,6 +102,12 @@ static inline bool vmm_track_active(void)
 	do {                                                                 \
 	} while (0)
 #define VMM_TRACK_DIVERT_VOID(call)                                          \
+	do {                                                                 \
+	} while (0)
+#define VMM_TRACK_QUIET_BEGIN()                                              \
+	do {                                                                 \
+	} while (0)
+#define VMM_TRACK_QUIET_END()                                                \
 	do {                                                                 \
 	} while (0)
 

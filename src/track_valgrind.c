@@ -341,17 +341,25 @@ static void mark_pool(void)
  * An engine block (or a bootstrap block during init); NULL + ENOMEM only
  * after the quarantine has been drained and the engine has reclaimed.
  */
+static void *engine_alloc(enum vmm_enter state, size_t align, size_t n)
+{
+	/* a thread past jemalloc's cleanup is served as override.c does */
+	if (state == VMM_ENTER_LATE)
+		return vmm_engine_late_alloc(n, align, false);
+	return align != 0 ? vmm_je_aligned_alloc(align, n) : vmm_je_malloc(n);
+}
+
 static void *raw_alloc(size_t align, size_t n)
 {
-	if (vmm_enter() == VMM_ENTER_BOOT)
+	enum vmm_enter state = vmm_enter();
+	if (state == VMM_ENTER_BOOT)
 		return vmm_boot_alloc(n, align < RZ_FRONT ? RZ_FRONT : align);
 	mark_pool();
-	void *p = align != 0 ? vmm_je_aligned_alloc(align, n) : vmm_je_malloc(n);
+	void *p = engine_alloc(state, align, n);
 	if (p == NULL) {
 		quarantine_drain(); /* empty except under memcheck */
 		vmm_engine_reclaim();
-		p = align != 0 ? vmm_je_aligned_alloc(align, n)
-			       : vmm_je_malloc(n);
+		p = engine_alloc(state, align, n);
 	}
 	if (p == NULL)
 		errno = ENOMEM;
@@ -518,10 +526,12 @@ static void *bl_realloc(void *ptr, size_t size)
 		}
 		return q;
 	}
-	void *q = vmm_je_realloc(ptr, size);
+	void *q = vmm_thread_late ? vmm_engine_late_realloc(ptr, size)
+				  : vmm_je_realloc(ptr, size);
 	if (q == NULL) {
 		vmm_engine_reclaim();
-		q = vmm_je_realloc(ptr, size);
+		q = vmm_thread_late ? vmm_engine_late_realloc(ptr, size)
+				    : vmm_je_realloc(ptr, size);
 	}
 	if (q == NULL) {
 		errno = ENOMEM;

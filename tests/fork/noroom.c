@@ -5,10 +5,12 @@
  * - mode 2: the fork fails with the original's line
  *   "Error (libvmmalloc): pool cloning failed" and the process terminates;
  * - mode 3: the fork falls back to a private remap (mode 1) and works.
- * The target runs with MALLOC_CONF=tcache:false, so any allocation on the
- * failure path (made while jemalloc's fork handler holds every arena lock)
- * would deadlock instead of being served from a thread cache: the deadline
- * below then fails the test.  Two threads allocate all the time.
+ * An allocation on the failure path (made while jemalloc's fork handler
+ * holds every arena lock) deadlocks unless a thread cache serves it; a
+ * 64 MiB pool's caches hold only blocks up to 1 KiB, a few each (the
+ * private engine ignores MALLOC_CONF, so tcache:false cannot be asked for
+ * any more).  The deadline below then fails the test.  Two threads
+ * allocate all the time.
  *
  *   noroom LIBVMMALLOC MODE        (not preloaded itself; needs root)
  *   noroom --target                (run by the above, preloaded)
@@ -110,7 +112,6 @@ static int run_target(const char *lib, const char *dir, const char *mode)
 		setenv("VMMALLOC_POOL_DIR", dir, 1);
 		setenv("VMMALLOC_POOL_SIZE", "64M", 1);
 		setenv("VMMALLOC_FORK", mode, 1);
-		setenv("MALLOC_CONF", "tcache:false", 1);
 		execl(self, self, "--target", (char *)NULL);
 		_exit(127);
 	}

@@ -32,7 +32,14 @@ static bool early_intact(void)
 }
 #endif
 
-static struct ft_block in_prepare = {.size = 777, .tag = 0x11};
+/*
+ * Every handler allocates more than any thread cache holds (jemalloc
+ * never caches blocks above 32 KiB), so a malloc that runs while
+ * jemalloc's fork locks are held deadlocks every time instead of being
+ * served from a cache by luck.
+ */
+#define FT_UNCACHED 40000
+static struct ft_block in_prepare = {.size = FT_UNCACHED, .tag = 0x11};
 static void *child_block;
 static bool child_block_in_pool;
 static unsigned long child_block_inode;
@@ -51,17 +58,18 @@ static void parent(void)
 	if (in_prepare.p == NULL || !ft_intact(&in_prepare))
 		abort();
 	free(in_prepare.p);
-	void *p = malloc(333);
+	void *p = malloc(FT_UNCACHED + 333);
 	free(p);
 }
 
 static void child(void)
 {
-	child_block = malloc(555);
+	child_block = malloc(FT_UNCACHED + 555);
 	if (child_block == NULL)
 		return;
-	memset(child_block, 5, 555);
-	child_block_in_pool = !ft_preloaded() || vt_in(pool, child_block, 555);
+	memset(child_block, 5, FT_UNCACHED + 555);
+	child_block_in_pool =
+		!ft_preloaded() || vt_in(pool, child_block, FT_UNCACHED + 555);
 	if (ft_preloaded())
 		child_block_inode = ft_map_of(getpid(), child_block).inode;
 }

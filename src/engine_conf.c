@@ -1,0 +1,119 @@
+/*
+ * engine_conf.c -- the private jemalloc's settings, and the only answers it
+ * gets to the questions it asks its environment.
+ *
+ * NOTES
+ * - MALLOC_CONF and /etc/malloc.conf belong to the system's jemalloc.  The
+ *   archive's secure_getenv and readlink references are renamed to the
+ *   functions below (cmake/jemalloc.cmake): nothing a user sets for the
+ *   system allocator reaches the pool's engine (it made the library print
+ *   "<jemalloc>: Invalid conf pair", dump statistics at exit, abort on
+ *   abort_conf, and with junk:true return non-zero memory from calloc).
+ *   No VMMALLOC_ tuning variable replaces them: docs/design-engine.md.
+ * - jemalloc reads its configuration once, on its first call, which is
+ *   vmm_engine_init, after vmm_options_load: the pool size is known then.
+ *   Its question for "MALLOC_CONF" is answered with the thread-cache sizes
+ *   chosen for that pool; the settings the pool relies on come last, in
+ *   malloc_conf_2_conf_harder, so nothing can override them.
+ * - Thread caches: a cache that stops being used (an idle thread) keeps
+ *   what it holds until the thread exits, and in a fork child for good.
+ *   The sizes are chosen so that one thread's cache can pin at most 1/32
+ *   of the pool (worst case: every cached small block alone in its slab);
+ *   the formula and the table's figures are in docs/design-engine.md, and
+ *   habits.tcache.* check them.
+ * - Runs inside jemalloc's initialisation: no allocation, no stdio.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "je.h"
+#include "vmm.h"
+
+/*
+ * Settings the pool relies on, applied after every other source.
+ * lg_extent_max_active_fit: by default jemalloc will not split a free
+ * (dirty) extent 64 times larger than the request; in a bounded pool the
+ * freed memory of exited threads then coalesced into extents no small slab
+ * could use, and a 64 MiB pool ran out after 150 rounds of thread churn
+ * while holding 60 MiB of free memory.
+ */
+VMM_JE_API const char *vmm_je_malloc_conf_2_conf_harder =
+	"oversize_threshold:0,background_thread:false,percpu_arena:disabled,"
+	"retain:true,lg_extent_max_active_fit:63";
+
+/*
+ * Thread-cache sizes by pool size.  worst_kib is the most one thread's
+ * cache can pin with them: sum over the cached small classes of
+ * slots x slab size, plus sum over the cached large classes (16-32 KiB)
+ * of slots x (class + 4 KiB of cache-oblivious padding).  A level is used
+ * from 32 x worst_kib on, so that the bound stays within pool/32; the last
+ * is jemalloc's default.  Below ~1 GiB the slots go first to the classes
+ * up to 1 KiB, where most allocations are: more slots there cost less
+ * instructions than caching larger classes two at a time (measured with
+ * bench-larson and bench-alloc-mixed: docs/design-engine.md).
+ */
+static const struct tcache_level {
+	size_t worst_kib;
+	const char *conf;
+} levels[] = {
+	{184, "tcache_max:128,tcache_nslots_small_min:2,"
+		"tcache_nslots_small_max:2"},
+	{440, "tcache_max:512,tcache_nslots_small_min:2,"
+		"tcache_nslots_small_max:2"},
+	{880, "tcache_max:512,tcache_nslots_small_min:4,"
+		"tcache_nslots_small_max:4"},
+	{1136, "tcache_max:1024,tcache_nslots_small_min:4,"
+		"tcache_nslots_small_max:4"},
+	{1704, "tcache_max:1024,tcache_nslots_small_min:6,"
+		"tcache_nslots_small_max:6"},
+	{2272, "tcache_max:1024,tcache_nslots_small_min:8,"
+		"tcache_nslots_small_max:8"},
+	{4544, "tcache_max:1024,tcache_nslots_small_min:16,"
+		"tcache_nslots_small_max:16"},
+	{11776, "tcache_max:4096,tcache_nslots_small_min:16,"
+		"tcache_nslots_small_max:32"},
+	{14944, "tcache_max:32768,tcache_nslots_small_min:16,"
+		"tcache_nslots_small_max:32,"
+		"tcache_nslots_large:8"},
+	{31184, "tcache_max:32768,tcache_nslots_small_min:20,"
+		"tcache_nslots_small_max:100,"
+		"tcache_nslots_large:8"},
+	{47856, "tcache_max:32768,tcache_nslots_small_min:20,"
+		"tcache_nslots_small_max:200,"
+		"tcache_nslots_large:20"},
+};
+
+/* the richest level whose worst case fits in pool/32 (the first if none) */
+static const struct tcache_level *tcache_level(size_t pool_size)
+{
+	const struct tcache_level *l = &levels[0];
+	for (size_t i = 1; i < VMM_ARRAY_SIZE(levels); i++)
+		if (levels[i].worst_kib * VMM_KiB <= pool_size / 32)
+			l = &levels[i];
+	return l;
+}
+
+/* jemalloc asks for MALLOC_CONF only: it gets the pool's own settings */
+char *vmm_je_secure_getenv(const char *name)
+{
+	if (strcmp(name, "MALLOC_CONF") != 0)
+		return NULL;
+	const struct tcache_level *l = tcache_level(vmm_opts.pool_size);
+	VMM_LOG(2, "engine thread cache: %s (one idle thread pins at most "
+		   "%zu KiB of %zu)",
+		l->conf, l->worst_kib, vmm_opts.pool_size >> 10);
+	return (char *)l->conf;
+}
+
+/* jemalloc's only readlink is of /etc/malloc.conf: there is none for us */
+ssize_t vmm_je_readlink(const char *restrict path, char *restrict buf,
+			size_t len);
+ssize_t vmm_je_readlink(const char *restrict path, char *restrict buf,
+			size_t len)
+{
+	(void)path, (void)buf, (void)len;
+	errno = ENOENT;
+	return -1;
+}
