@@ -128,38 +128,32 @@ static void mark(struct vmm_pool *p, const void *addr, size_t len, bool set)
 	}
 }
 
+/* the first page at or after i whose bit is `set`; `pages` if none */
+static size_t find_page(const struct vmm_pool *p, size_t i, size_t pages,
+			bool set)
+{
+	while (i < pages) {
+		uint64_t w = atomic_load_explicit(&p->backed[i / 64],
+						  memory_order_relaxed);
+		w = (set ? w : ~w) >> (i % 64);
+		if (w != 0) {
+			i += (size_t)__builtin_ctzll(w);
+			return i < pages ? i : pages;
+		}
+		i = (i / 64 + 1) * 64;
+	}
+	return pages;
+}
+
 /* the next run of backed pages at or after page *pos: [*pos, *end) */
 static bool next_backed(const struct vmm_pool *p, size_t *pos, size_t *end)
 {
 	size_t pages = p->size / p->page;
-	size_t i = *pos;
-	while (i < pages) {
-		uint64_t w = atomic_load_explicit(&p->backed[i / 64],
-						  memory_order_relaxed) >>
-			     (i % 64);
-		if (w == 0) {
-			i = (i / 64 + 1) * 64;
-			continue;
-		}
-		i += (size_t)__builtin_ctzll(w);
-		break;
-	}
+	size_t i = find_page(p, *pos, pages, true);
 	if (i >= pages)
 		return false;
-	size_t j = i;
-	while (j < pages) {
-		uint64_t w = ~atomic_load_explicit(&p->backed[j / 64],
-						   memory_order_relaxed) >>
-			     (j % 64);
-		if (w == 0) {
-			j = (j / 64 + 1) * 64;
-			continue;
-		}
-		j += (size_t)__builtin_ctzll(w);
-		break;
-	}
 	*pos = i;
-	*end = j < pages ? j : pages;
+	*end = find_page(p, i, pages, false);
 	return true;
 }
 
