@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define VMMTEST_SKIP 77
@@ -156,6 +157,19 @@ static inline int vt_pool_fds(int *fds, int max)
 	}
 	closedir(d);
 	return n;
+}
+
+/* waits for a child and fails the test unless it exited with 0 */
+static inline void vt_wait_ok(pid_t pid)
+{
+	int status;
+	if (waitpid(pid, &status, 0) != pid)
+		FAIL("waitpid(%d): %s", (int)pid, strerror(errno));
+	if (WIFSIGNALED(status))
+		FAIL("child killed by signal %d (%s)", WTERMSIG(status),
+		     strsignal(WTERMSIG(status)));
+	if (WEXITSTATUS(status) != 0)
+		FAIL("child exited with %d", WEXITSTATUS(status));
 }
 
 static inline bool vt_in(struct vt_range r, const void *p, size_t size)

@@ -6,7 +6,6 @@
  * with a relative name; stage 2 does the chdir and the fork.
  */
 #include <libgen.h>
-#include <sys/wait.h>
 
 #include "pool_maps.h"
 
@@ -28,7 +27,7 @@ int main(int argc, char **argv)
 	strcpy(block, "parent");
 	struct pool_map m;
 	CHECK(pool_map_of(block, &m));
-	if (strncmp(m.path, dir, strlen(dir)) != 0)
+	if (!pool_map_in_dir(&m, dir))
 		FAIL("the pool %s is not in %s", m.path, dir);
 	CHECK(chdir("/") == 0);
 
@@ -37,8 +36,7 @@ int main(int argc, char **argv)
 	if (pid == 0) {
 		struct pool_map c;
 		CHECK(pool_map_of(block, &c));
-		if (strncmp(c.path, dir, strlen(dir)) != 0 ||
-		    c.path[strlen(dir)] != '/')
+		if (!pool_map_in_dir(&c, dir))
 			FAIL("child: the pool copy %s is not in %s", c.path,
 			     dir);
 		CHECK(c.shared);
@@ -46,11 +44,7 @@ int main(int argc, char **argv)
 		CHECK_STR(block, "parent");
 		_exit(0);
 	}
-	int status;
-	CHECK(waitpid(pid, &status, 0) == pid);
-	if (WIFSIGNALED(status))
-		FAIL("child killed by signal %d", WTERMSIG(status));
-	CHECK_I(WEXITSTATUS(status), ==, 0);
+	vt_wait_ok(pid);
 	free(block);
 	printf("chdir_rel: ok\n");
 	return 0;

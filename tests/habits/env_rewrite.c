@@ -5,7 +5,6 @@
  * in the pool directory: the library must have captured the directory at
  * start-up, not read it again from the environment at fork time.
  */
-#include <sys/wait.h>
 
 #include "pool_maps.h"
 
@@ -40,19 +39,14 @@ int main(void)
 			     mode);
 		if (m.inode == before.inode)
 			FAIL("child: the pool is the parent's file, not a copy");
-		if (strncmp(m.path, dir, strlen(dir)) != 0 ||
-		    m.path[strlen(dir)] != '/')
+		if (!pool_map_in_dir(&m, dir))
 			FAIL("child: the pool copy %s is not in %s", m.path,
 			     dir);
 		CHECK_STR(block, "parent");
 		strcpy(block, "child");
 		_exit(0);
 	}
-	int status;
-	CHECK(waitpid(pid, &status, 0) == pid);
-	if (WIFSIGNALED(status))
-		FAIL("child killed by signal %d", WTERMSIG(status));
-	CHECK_I(WEXITSTATUS(status), ==, 0);
+	vt_wait_ok(pid);
 	struct pool_map after;
 	CHECK(pool_map_of(block, &after));
 	if (!after.shared)

@@ -20,7 +20,6 @@
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 
 #include "vmmtest.h"
 
@@ -159,12 +158,7 @@ int main(int argc, char **argv)
 				check_file(fd, "in the child, after purging");
 			_exit(0);
 		}
-		int status;
-		CHECK(waitpid(pid, &status, 0) == pid);
-		if (WIFSIGNALED(status))
-			FAIL("child killed by signal %d (%s)", WTERMSIG(status),
-			     strsignal(WTERMSIG(status)));
-		CHECK_I(WEXITSTATUS(status), ==, 0);
+		vt_wait_ok(pid);
 		for (size_t off = 0; off < BLOCK; off += 4096)
 			if (mine[off] != 'P')
 				FAIL("parent: the child's writes reached the "

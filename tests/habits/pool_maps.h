@@ -45,4 +45,11 @@ static inline bool pool_map_of(const void *addr, struct pool_map *m)
 	return found;
 }
 
+/* the mapping's file lies directly in dir (an absolute path) */
+static inline bool pool_map_in_dir(const struct pool_map *m, const char *dir)
+{
+	size_t len = strlen(dir);
+	return strncmp(m->path, dir, len) == 0 && m->path[len] == '/';
+}
+
 #endif
