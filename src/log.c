@@ -416,28 +416,12 @@ void vmm_error(struct vmm_msg *m)
 	errno = saved;
 }
 
-#ifdef VMM_COVERAGE
-#include <signal.h>
-void __gcov_dump(void); /* libgcov: write the counters now (scripts/coverage) */
-/* the dump allocates: under fork.c's prepare (heap locks held) it hangs */
-static void cov_dump_hung(int sig)
-{
-	(void)sig;
-	abort();
-}
-#endif
-
 void vmm_die(struct vmm_msg *m)
 {
 	vmm_error(m);
 	if (vmm_debug)
 		backtrace_print();
-#ifdef VMM_COVERAGE
-	signal(SIGALRM, cov_dump_hung);
-	alarm(2);
-	__gcov_dump(); /* abort() skips the exit-time dump */
-#endif
-	abort();
+	abort(); /* a gcov build's abort writes the counters (coverage.c) */
 }
 
 /* ---- start-up (debug variant) ---- */

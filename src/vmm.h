@@ -273,6 +273,11 @@ void vmm_engine_counts(struct vmm_hook_counts *out);
 /* ---- fork.c ---- */
 void vmm_fork_init(void);
 
+/* ---- coverage.c: a gcov build only (scripts/coverage) ---- */
+#ifdef VMM_COVERAGE
+void vmm_cov_init(void);
+#endif
+
 /* ---- vmmalloc.c: the library's life cycle ---- */
 bool vmm_lib_init(void);
 
