@@ -1,10 +1,13 @@
 /*
  * startup.c -- what serves the library before the pool exists: the
- * bootstrap allocator (bootstrap.c) up to running out, and vmm_getenv's
+ * bootstrap allocator (bootstrap.c) up to running out, vmm_getenv's
  * three sources (options.c): `environ`, the constructor's envp, and
- * /proc/self/environ when neither is set yet.
+ * /proc/self/environ when neither is set yet; and the lookup of glibc's
+ * malloc_usable_size on first use, when no constructor ran (foreign.c).
  * Run with VMM_UNIT_ENV=a=b=c in the environment it was started with.
  */
+#include <malloc.h>
+
 #include "vmm.h"
 #include "vmmtest.h"
 
@@ -94,8 +97,27 @@ static void getenv_sources(void)
 	CHECK(again == got);
 }
 
+/*
+ * The lookup on first use, and its guard: the next malloc_usable_size must
+ * never be the one this link unit calls (in the library that is its own,
+ * which would recurse).  Here, without override.c, the name is glibc's, so
+ * the guard must refuse it and answer 0 for glibc's block -- a lookup that
+ * took it would answer its real size.
+ */
+static void foreign_first_use(void)
+{
+	char *p = malloc(1000);
+	CHECK(p != NULL);
+	CHECK_U(malloc_usable_size(p), >=, 1000);
+	CHECK_U(vmm_foreign_usable_size(p), ==, 0);
+	vmm_foreign_init(); /* already looked up: asks the loader no more */
+	CHECK_U(vmm_foreign_usable_size(p), ==, 0);
+	free(p);
+}
+
 int main(void)
 {
+	foreign_first_use();
 	bootstrap();
 	getenv_sources();
 	return 0;
