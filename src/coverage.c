@@ -15,11 +15,14 @@
  *   inherited, which the parent will write itself), and every dump is
  *   followed by a reset, so a failed exec, or a vfork child (which shares
  *   the parent's counters), never writes the same count twice.
- * - The dump allocates (libgcov opens the files with stdio): a process that
- *   ends while one of its threads holds the heap's locks (fork.c's prepare
- *   handler, a signal handler interrupting malloc) would hang in it, so a
- *   5-second alarm ends the process the way it meant to end.  Its counts
- *   are then lost, which docs/harness.md lists.
+ * - The dump allocates (libgcov opens the files with stdio), so the child
+ *   of a VMMALLOC_FORK=0 fork, which shares the heap with its parent and
+ *   may only exec or _exit without allocating, writes nothing (its counts
+ *   are lost; fork.exec.mode0 failed with "invalid stdio handle" when it
+ *   did).  A process that ends while one of its threads holds the heap's
+ *   locks (fork.c's prepare handler, a signal handler interrupting malloc)
+ *   would hang in the dump, so a 5-second alarm ends it the way it meant
+ *   to end; its counts are then lost too (docs/harness.md).
  * - The real abort and exec functions come from dlsym(RTLD_NEXT), looked up
  *   by a constructor (vmm_lib_init may run inside ld.so, before the loader
  *   can answer); _exit is the exit_group system call.
@@ -60,6 +63,7 @@ static struct {
 } real;
 
 static atomic_bool dying; /* a second way out while dumping: no dump */
+static bool shared_heap; /* the child of a mode-0 fork: no allocation */
 static volatile int exit_status;
 
 static void lookup(void)
@@ -103,7 +107,7 @@ static void hung_abort(int sig)
  */
 static bool dump_guarded(void (*hung)(int))
 {
-	if (atomic_exchange(&dying, true))
+	if (shared_heap || atomic_exchange(&dying, true))
 		return false;
 	int saved = errno;
 	struct sigaction sa = {.sa_handler = hung}, old;
@@ -249,6 +253,7 @@ static void fork_child(void)
 {
 	pthread_mutex_init(&__gcov_mx, NULL);
 	__gcov_reset_int();
+	shared_heap = vmm_opts.fork_mode == VMM_FORK_NONE;
 }
 
 /* from vmm_lib_init, before any other fork handler of the library */
