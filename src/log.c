@@ -190,6 +190,19 @@ static void msg_vformat(struct vmm_msg *m, const char *fmt, va_list ap)
 	}
 }
 
+void vmm_msg_vformat(struct vmm_msg *m, const char *fmt, va_list ap)
+{
+	msg_vformat(m, fmt, ap);
+}
+
+void vmm_msg_format(struct vmm_msg *m, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	msg_vformat(m, fmt, ap);
+	va_end(ap);
+}
+
 const char *vmm_strerror(int err)
 {
 	const char *s = strerrordesc_np(err);
