@@ -190,6 +190,19 @@ static void msg_vformat(struct vmm_msg *m, const char *fmt, va_list ap)
 	}
 }
 
+void vmm_msg_vformat(struct vmm_msg *m, const char *fmt, va_list ap)
+{
+	msg_vformat(m, fmt, ap);
+}
+
+void vmm_msg_format(struct vmm_msg *m, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	msg_vformat(m, fmt, ap);
+	va_end(ap);
+}
+
 const char *vmm_strerror(int err)
 {
 	const char *s = strerrordesc_np(err);
@@ -416,28 +429,12 @@ void vmm_error(struct vmm_msg *m)
 	errno = saved;
 }
 
-#ifdef VMM_COVERAGE
-#include <signal.h>
-void __gcov_dump(void); /* libgcov: write the counters now (scripts/coverage) */
-/* the dump allocates: under fork.c's prepare (heap locks held) it hangs */
-static void cov_dump_hung(int sig)
-{
-	(void)sig;
-	abort();
-}
-#endif
-
 void vmm_die(struct vmm_msg *m)
 {
 	vmm_error(m);
 	if (vmm_debug)
 		backtrace_print();
-#ifdef VMM_COVERAGE
-	signal(SIGALRM, cov_dump_hung);
-	alarm(2);
-	__gcov_dump(); /* abort() skips the exit-time dump */
-#endif
-	abort();
+	abort(); /* a gcov build's abort writes the counters (coverage.c) */
 }
 
 /* ---- start-up (debug variant) ---- */

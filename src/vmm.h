@@ -10,6 +10,7 @@
 #ifndef VMM_H
 #define VMM_H 1
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -72,6 +73,10 @@ struct vmm_msg {
 void vmm_msg_str(struct vmm_msg *m, const char *s);
 void vmm_msg_u64(struct vmm_msg *m, uint64_t v);
 void vmm_msg_hex(struct vmm_msg *m, uintptr_t v);
+/* appends printf-style text: %s %c %d %i %u %x %p %% with l, ll and z */
+__attribute__((format(printf, 2, 3))) void
+vmm_msg_format(struct vmm_msg *m, const char *fmt, ...);
+void vmm_msg_vformat(struct vmm_msg *m, const char *fmt, va_list ap);
 /* "Error (libvmmalloc): <text>\n" on stderr, then abort() */
 __attribute__((noreturn)) void vmm_die(struct vmm_msg *m);
 /* the same line without terminating */
@@ -272,6 +277,11 @@ void vmm_engine_counts(struct vmm_hook_counts *out);
 
 /* ---- fork.c ---- */
 void vmm_fork_init(void);
+
+/* ---- coverage.c: a gcov build only (scripts/coverage) ---- */
+#ifdef VMM_COVERAGE
+void vmm_cov_init(void);
+#endif
 
 /* ---- vmmalloc.c: the library's life cycle ---- */
 bool vmm_lib_init(void);

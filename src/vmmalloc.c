@@ -63,6 +63,9 @@ static void check_file_limit(void)
 
 bool vmm_lib_init(void)
 {
+#ifdef VMM_COVERAGE
+	vmm_cov_init(); /* before the other fork handlers (coverage.c) */
+#endif
 	vmm_options_load();
 	vmm_log_init();
 	check_file_limit();

@@ -764,6 +764,36 @@ static void case_bad_level(void)
 			 "value (5): expected 0 to 4\n");
 }
 
+static void case_bad_stats(void)
+{
+	const char *env[] = {"VMMALLOC_LOG_STATS=2", NULL};
+	struct run r = run_worker("malloc4321", env);
+	expect_abort(&r);
+	CHECK_HAS(r.err, "Error (libvmmalloc): incorrect VMMALLOC_LOG_STATS "
+			 "value (2): expected 0, 1 or json\n");
+}
+
+/* a fatal error after the log file is open goes to stderr and the file */
+static void case_error_logfile(void)
+{
+	char var[4200], dir[4200];
+	const char *log = path_in_tmp("error.log");
+	snprintf(var, sizeof(var), "VMMALLOC_LOG_FILE=%s", log);
+	snprintf(dir, sizeof(dir), "VMMALLOC_POOL_DIR=%s",
+		 path_in_tmp("no-such-dir"));
+	const char *env[] = {level(1), var, dir, NULL};
+	struct run r = run_worker("malloc4321", env);
+	expect_abort(&r);
+	static const char want[] = "Error (libvmmalloc): vmem pool creation "
+				   "failed: No such file or directory";
+	CHECK_HAS(r.err, want);
+	char *text = slurp(log);
+	CHECK(text != NULL);
+	CHECK_HAS(text, want);
+	CHECK_HAS(text, "<libvmmalloc>: <1>"); /* the trace went there too */
+	free(text);
+}
+
 static void case_release(const char *release_lib)
 {
 	char preload[4200], var[4200];
@@ -875,6 +905,10 @@ int main(int argc, char **argv)
 		case_bad_level();
 	else if (strcmp(c, "release") == 0)
 		case_release(argv[2]);
+	else if (strcmp(c, "bad_stats") == 0)
+		case_bad_stats();
+	else if (strcmp(c, "error_logfile") == 0)
+		case_error_logfile();
 	else
 		FAIL("unknown case %s", c);
 	return 0;

@@ -12,3 +12,6 @@ vmm_habit_test(foreign_fork vmmhabit-foreign-fork
 vmm_test_program(vmmhabit-foreign-ctor foreign_ctor.c)
 vmm_habit_test(foreign_ctor vmmhabit-foreign-ctor
   ARGS $<TARGET_FILE:vmmhabit-foreign-lib> TIMEOUT 60)
+vmm_test_program(vmmhabit-foreign-jeapi foreign_jeapi.c)
+vmm_habit_test(foreign_jeapi vmmhabit-foreign-jeapi
+  ARGS $<TARGET_FILE:vmmtest-deeplib>)
