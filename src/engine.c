@@ -12,7 +12,10 @@
  *   it ends retained and decommitted.  While that runs, commit/decommit only
  *   count (nothing is backed), so start-up is O(1) in the pool size.
  * - commit = fallocate, decommit = punch a hole: freed memory goes back to
- *   the filesystem and a full filesystem is ENOMEM, never SIGBUS.
+ *   the filesystem and a full filesystem is ENOMEM, never SIGBUS.  pool.c
+ *   backs whole 2 MiB granules ahead (one call instead of one per slab);
+ *   both hooks run under eng.lock so that a commit that finds its pages
+ *   backed cannot race a decommit punching the rest of the granule.
  *   purge_lazy/purge_forced are absent on purpose: MADV_FREE fails on shared
  *   file mappings and MADV_DONTNEED does not zero them.
  * - jemalloc's per-thread cleanup runs at pthread key 31, the last one of
@@ -102,10 +105,10 @@ out:
 	return ret;
 }
 
+/* under eng.lock */
 static void count(unsigned long *calls, unsigned long *ok, bool success,
 		  ptrdiff_t delta)
 {
-	pthread_mutex_lock(&eng.lock);
 	(*calls)++;
 	if (success) {
 		(*ok)++;
@@ -113,7 +116,6 @@ static void count(unsigned long *calls, unsigned long *ok, bool success,
 		if (vmm_debug)
 			vmm_stats_commit(delta);
 	}
-	pthread_mutex_unlock(&eng.lock);
 }
 
 void vmm_engine_counts(struct vmm_hook_counts *out)
@@ -137,18 +139,21 @@ static bool backing(void *addr, size_t size, size_t offset, size_t length,
 	}
 	int saved = errno;
 	char *start = (char *)addr + offset;
+	/* one at a time: pool.c backs and punches whole granules */
+	pthread_mutex_lock(&eng.lock);
 	int err = commit ? vmm_pool_commit(&vmm_pool, start, length)
 			 : vmm_pool_decommit(&vmm_pool, start, length);
-	if (err != 0 && commit)
-		VMM_LOG(1, "cannot back %zu bytes at %p: %s", length,
-			(void *)start, vmm_strerror(err));
-	errno = saved;
 	if (commit)
 		count(&eng.counts.commit_calls, &eng.counts.commit_ok,
 		      err == 0, (ptrdiff_t)length);
 	else
 		count(&eng.counts.decommit_calls, &eng.counts.decommit_ok,
 		      err == 0, -(ptrdiff_t)length);
+	pthread_mutex_unlock(&eng.lock);
+	if (err != 0 && commit)
+		VMM_LOG(1, "cannot back %zu bytes at %p: %s", length,
+			(void *)start, vmm_strerror(err));
+	errno = saved;
 	return err != 0;
 }
 

@@ -7,7 +7,10 @@
  *   with every signal blocked in between so no name is ever left behind.
  * - The fd is close-on-exec: an exec'd child never pins the pool's space.
  * - The file is sparse: vmm_pool_commit backs ranges with fallocate, so a
- *   full filesystem becomes ENOMEM instead of SIGBUS on a page fault.
+ *   full filesystem becomes ENOMEM instead of SIGBUS on a page fault.  It
+ *   backs whole granules (VMM_POOL_GRANULE) ahead of need, and decommit
+ *   punches a granule's unused rest with the range, so the file holds at
+ *   most the committed pages rounded out to granules.
  * - Descriptors belong to the program: it may close ours (closefrom,
  *   close_range), dup2 its own file over the number, or reuse the number.
  *   So the descriptor lives at a high number, and is used only after
@@ -98,20 +101,21 @@ static int own_fd(struct vmm_pool *p)
 static bool map_backed(struct vmm_pool *p)
 {
 	size_t words = (p->size / p->page + 63) / 64;
-	void *m = mmap(NULL, words * sizeof(uint64_t), PROT_READ | PROT_WRITE,
+	size_t bytes = words * sizeof(uint64_t);
+	/* both bitmaps in one mapping: backed, then committed */
+	void *m = mmap(NULL, 2 * bytes, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (m == MAP_FAILED)
 		return false;
 	p->backed = m;
-	p->backed_bytes = words * sizeof(uint64_t);
+	p->committed = (_Atomic uint64_t *)((char *)m + bytes);
+	p->backed_bytes = bytes;
 	return true;
 }
 
-/* sets or clears the bits of [addr, addr+len); ranges are page multiples */
-static void mark(struct vmm_pool *p, const void *addr, size_t len, bool set)
+/* sets or clears the bits of pages [first, end) in map */
+static void mark(_Atomic uint64_t *map, size_t first, size_t end, bool set)
 {
-	size_t first = (size_t)((const char *)addr - p->base) / p->page;
-	size_t end = first + (len + p->page - 1) / p->page;
 	for (size_t i = first; i < end;) {
 		size_t w = i / 64, bit = i % 64;
 		size_t n = end - i < 64 - bit ? end - i : 64 - bit;
@@ -119,41 +123,41 @@ static void mark(struct vmm_pool *p, const void *addr, size_t len, bool set)
 					: (((uint64_t)1 << n) - 1) << bit;
 		/* other threads may change the other bits of a shared word */
 		if (set)
-			atomic_fetch_or_explicit(&p->backed[w], bits,
+			atomic_fetch_or_explicit(&map[w], bits,
 						 memory_order_relaxed);
 		else
-			atomic_fetch_and_explicit(&p->backed[w], ~bits,
+			atomic_fetch_and_explicit(&map[w], ~bits,
 						  memory_order_relaxed);
 		i += n;
 	}
 }
 
-/* the first page at or after i whose bit is `set`; `pages` if none */
-static size_t find_page(const struct vmm_pool *p, size_t i, size_t pages,
+/* the first page in [i, end) whose bit in map is `set`; end if none */
+static size_t find_page(_Atomic uint64_t *map, size_t i, size_t end,
 			bool set)
 {
-	while (i < pages) {
-		uint64_t w = atomic_load_explicit(&p->backed[i / 64],
+	while (i < end) {
+		uint64_t w = atomic_load_explicit(&map[i / 64],
 						  memory_order_relaxed);
 		w = (set ? w : ~w) >> (i % 64);
 		if (w != 0) {
 			i += (size_t)__builtin_ctzll(w);
-			return i < pages ? i : pages;
+			return i < end ? i : end;
 		}
 		i = (i / 64 + 1) * 64;
 	}
-	return pages;
+	return end;
 }
 
 /* the next run of backed pages at or after page *pos: [*pos, *end) */
 static bool next_backed(const struct vmm_pool *p, size_t *pos, size_t *end)
 {
 	size_t pages = p->size / p->page;
-	size_t i = find_page(p, *pos, pages, true);
+	size_t i = find_page(p->backed, *pos, pages, true);
 	if (i >= pages)
 		return false;
 	*pos = i;
-	*end = find_page(p, i, pages, false);
+	*end = find_page(p->backed, i, pages, false);
 	return true;
 }
 
@@ -311,7 +315,7 @@ int vmm_pool_create(struct vmm_pool *p, const char *dir, size_t size,
 void vmm_pool_destroy(struct vmm_pool *p)
 {
 	munmap(p->base, p->size);
-	munmap((void *)p->backed, p->backed_bytes);
+	munmap((void *)p->backed, 2 * p->backed_bytes);
 	int fd = own_fd(p);
 	if (fd >= 0)
 		close(fd);
@@ -342,14 +346,53 @@ static int back(struct vmm_pool *p, void *addr, size_t len)
 	return errno == EFAULT ? ENOSPC : errno;
 }
 
+/* the pages [*first, *end) of a byte range of the pool */
+static void page_range(const struct vmm_pool *p, const void *addr,
+		       size_t len, size_t *first, size_t *end)
+{
+	*first = (size_t)((const char *)addr - p->base) / p->page;
+	*end = *first + (len + p->page - 1) / p->page;
+}
+
+/*
+ * The engine commits slab by slab (4 KiB to a few pages at a time); one
+ * fallocate each was 51,000 calls for a 400k-entry Python dict.  So
+ * commit backs the whole aligned granule(s) around the range, once: later
+ * commits inside it find their pages backed and make no call.  Only the
+ * committed bits say what the engine uses; decommit gives back the range
+ * and whatever of its granules is then left unused (backed ahead, never
+ * committed), so the file holds at most the committed pages rounded out
+ * to granules.  Callers serialise commit and decommit (engine.c's lock):
+ * a commit that finds its pages backed must not race a decommit that is
+ * about to punch them.
+ */
 int vmm_pool_commit(struct vmm_pool *p, void *addr, size_t len)
 {
 	if (p->private_map)
 		return 0;
-	int err = back(p, addr, len);
-	if (err == 0)
-		mark(p, addr, len, true);
-	return err;
+	size_t first, end;
+	page_range(p, addr, len, &first, &end);
+	if (find_page(p->backed, first, end, false) < end) {
+		size_t gp = VMM_POOL_GRANULE / p->page, pages = p->size / p->page;
+		size_t gfirst = first / gp * gp;
+		size_t gend = (end + gp - 1) / gp * gp;
+		if (gend > pages)
+			gend = pages;
+		int err = ENOSPC;
+		if (gend - gfirst > end - first) /* ahead; exact if it fails */
+			err = back(p, p->base + gfirst * p->page,
+				   (gend - gfirst) * p->page);
+		if (err == 0) {
+			mark(p->backed, gfirst, gend, true);
+		} else {
+			err = back(p, addr, len);
+			if (err != 0)
+				return err;
+			mark(p->backed, first, end, true);
+		}
+	}
+	mark(p->committed, first, end, true);
+	return 0;
 }
 
 int vmm_pool_decommit(struct vmm_pool *p, void *addr, size_t len)
@@ -360,10 +403,32 @@ int vmm_pool_decommit(struct vmm_pool *p, void *addr, size_t len)
 	 */
 	if (p->private_map || p->keep_backed)
 		return EBUSY;
+	size_t first, end;
+	page_range(p, addr, len, &first, &end);
+	/* widen over the unused rest of the first and last granule */
+	size_t gp = VMM_POOL_GRANULE / p->page, pages = p->size / p->page;
+	size_t lo = first, hi = end;
+	size_t gfirst = first / gp * gp;
+	size_t gend = (end + gp - 1) / gp * gp;
+	if (gend > pages)
+		gend = pages;
+	if (find_page(p->committed, gfirst, first, true) == first)
+		lo = find_page(p->backed, gfirst, first, true);
+	if (find_page(p->committed, end, gend, true) == gend) {
+		/* the last backed page of [end, gend), if any */
+		size_t i = end, last = end;
+		while ((i = find_page(p->backed, i, gend, true)) < gend) {
+			last = find_page(p->backed, i, gend, false);
+			i = last;
+		}
+		hi = last;
+	}
 	/* the file's blocks go back, reached through the mapping: no fd */
-	if (madvise(addr, len, MADV_REMOVE) != 0)
+	if (madvise(p->base + lo * p->page, (hi - lo) * p->page,
+		    MADV_REMOVE) != 0)
 		return errno;
-	mark(p, addr, len, false);
+	mark(p->committed, first, end, false);
+	mark(p->backed, lo, hi, false);
 	return 0;
 }
 

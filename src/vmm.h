@@ -174,9 +174,12 @@ struct vmm_pool {
 	_Atomic int fd;
 	dev_t dev; /* the pool file's identity, for that check */
 	ino_t ino;
-	/* one bit a page: backed by the file (committed) */
+	/* one bit a page: backed by the file (blocks allocated) */
 	_Atomic uint64_t *backed;
-	size_t backed_bytes;
+	/* one bit a page: committed by the engine (a subset of backed:
+	 * commit backs whole granules ahead, see pool.c) */
+	_Atomic uint64_t *committed;
+	size_t backed_bytes; /* of each bitmap */
 	bool private_map; /* remapped MAP_PRIVATE for fork mode 1 */
 	bool can_fallocate;
 	bool keep_backed; /* VMMALLOC_POOL_PREALLOC: never punch holes */
@@ -187,6 +190,9 @@ struct vmm_pool {
 };
 
 extern struct vmm_pool vmm_pool;
+
+/* commit backs whole aligned granules of this size (pool.c) */
+#define VMM_POOL_GRANULE (2 * VMM_MiB)
 
 #define VMM_POOL_FORCE_MKSTEMP 0x1 /* test seam: pretend O_TMPFILE fails */
 
