@@ -5,11 +5,12 @@
  *                                ROUNDS blocks of mixed sizes, some freed by
  *                                a neighbour through a locked hand-off.
  *                                0 errors expected.
- *   races race                   incorrect on purpose: two threads write
- *                                the same word of a malloc'd block with no
- *                                lock (in racing_writer); the tools must
- *                                report it, whatever the library tells
- *                                them about its own metadata.
+ *   races race SIZE              incorrect on purpose: two threads write
+ *                                the same word of a malloc'd block of SIZE
+ *                                bytes with no lock (in racing_writer);
+ *                                the tools must report it, whatever the
+ *                                library tells them about its own
+ *                                metadata.
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -83,11 +84,11 @@ static __attribute__((noinline)) void *racing_writer(void *arg)
 	return NULL;
 }
 
-static int run_race(void)
+static int run_race(size_t size)
 {
-	long *word = malloc(64);
+	long *word = malloc(size);
 	CHECK(word != NULL);
-	memset(word, 0, 64);
+	memset(word, 0, size);
 	pthread_t a, b;
 	CHECK(pthread_create(&a, NULL, racing_writer, word + 3) == 0);
 	CHECK(pthread_create(&b, NULL, racing_writer, word + 3) == 0);
@@ -105,7 +106,10 @@ int main(int argc, char **argv)
 		CHECK(nthreads >= 1 && nthreads <= MAX_THREADS && rounds >= 1);
 		return run_churn();
 	}
-	if (argc == 2 && strcmp(argv[1], "race") == 0)
-		return run_race();
-	FAIL("usage: races churn THREADS ROUNDS | races race");
+	if (argc == 3 && strcmp(argv[1], "race") == 0) {
+		size_t size = (size_t)atol(argv[2]);
+		CHECK(size >= 32);
+		return run_race(size);
+	}
+	FAIL("usage: races churn THREADS ROUNDS | races race SIZE");
 }
