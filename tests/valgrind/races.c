@@ -5,6 +5,10 @@
  *                                ROUNDS blocks of mixed sizes, some freed by
  *                                a neighbour through a locked hand-off.
  *                                0 errors expected.
+ *   races forkexec THREADS FORKS  correct in every fork mode, 0 included:
+ *                                while THREADS churn (2,000 rounds), the
+ *                                main thread forks FORKS children that exec
+ *                                true at once.  0 errors expected.
  *   races race SIZE              incorrect on purpose: two threads write
  *                                the same word of a malloc'd block of SIZE
  *                                bytes with no lock (in racing_writer);
@@ -15,6 +19,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "vmmtest.h"
 
@@ -60,7 +65,7 @@ static void *churn(void *arg)
 	return NULL;
 }
 
-static int run_churn(void)
+static int run_churn(int forks)
 {
 	pthread_t t[MAX_THREADS];
 	for (int i = 0; i < nthreads; i++)
@@ -68,6 +73,15 @@ static int run_churn(void)
 	for (int i = 0; i < nthreads; i++)
 		CHECK(pthread_create(&t[i], NULL, churn, (void *)(intptr_t)i) ==
 		      0);
+	for (int i = 0; i < forks; i++) {
+		pid_t pid = fork();
+		CHECK(pid >= 0);
+		if (pid == 0) {
+			execlp("true", "true", (char *)NULL);
+			_exit(127);
+		}
+		vt_wait_ok(pid);
+	}
 	for (int i = 0; i < nthreads; i++)
 		CHECK(pthread_join(t[i], NULL) == 0);
 	for (int i = 0; i < nthreads; i++)
@@ -104,12 +118,19 @@ int main(int argc, char **argv)
 		nthreads = atoi(argv[2]);
 		rounds = atoi(argv[3]);
 		CHECK(nthreads >= 1 && nthreads <= MAX_THREADS && rounds >= 1);
-		return run_churn();
+		return run_churn(0);
+	}
+	if (argc == 4 && strcmp(argv[1], "forkexec") == 0) {
+		nthreads = atoi(argv[2]);
+		rounds = 2000;
+		CHECK(nthreads >= 1 && nthreads <= MAX_THREADS);
+		return run_churn(atoi(argv[3]));
 	}
 	if (argc == 3 && strcmp(argv[1], "race") == 0) {
 		size_t size = (size_t)atol(argv[2]);
 		CHECK(size >= 32);
 		return run_race(size);
 	}
-	FAIL("usage: races churn THREADS ROUNDS | races race SIZE");
+	FAIL("usage: races churn THREADS ROUNDS | races forkexec THREADS "
+	     "FORKS | races race SIZE");
 }
