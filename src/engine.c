@@ -34,6 +34,7 @@
 #include <jemalloc/jemalloc.h>
 
 #include "je.h"
+#include "track.h"
 #include "vmm.h"
 
 /* jemalloc 5.3's arena_config_t (experimental.arenas_create_ext) */
@@ -423,10 +424,12 @@ void vmm_engine_fork_lock(void)
 
 void vmm_engine_fork_unlock(bool child)
 {
-	if (child)
+	if (child) {
+		VMM_TRACK_MUTEX_INIT(&eng.lock); /* helgrind, drd: track.h */
 		pthread_mutex_init(&eng.lock, NULL);
-	else
+	} else {
 		pthread_mutex_unlock(&eng.lock);
+	}
 }
 
 void vmm_engine_reclaim(void)

@@ -28,6 +28,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -147,4 +148,14 @@ int vmm_je_munmap(void *addr, size_t len)
 	if (VMM_TRACK_ON())
 		vmm_track_engine_unmapped(addr, len);
 	return munmap(addr, len);
+}
+
+/* jemalloc's mutexes, re-initialised by its fork child handler: track.h */
+int vmm_je_pthread_mutex_init(pthread_mutex_t *restrict m,
+			      const pthread_mutexattr_t *restrict attr);
+int vmm_je_pthread_mutex_init(pthread_mutex_t *restrict m,
+			      const pthread_mutexattr_t *restrict attr)
+{
+	VMM_TRACK_MUTEX_INIT(m);
+	return pthread_mutex_init(m, attr);
 }

@@ -23,6 +23,9 @@
  *   vmm_track_engine_mapped(a,n)   [a, a+n) is the engine's own memory
  *   vmm_track_engine_unmapped(a,n) (its metadata) until it is unmapped:
  *                                race detectors must not check it.
+ *   VMM_TRACK_MUTEX_INIT(m)      m is about to be initialised: in a fork
+ *                                child's handlers, the race detectors see
+ *                                the prepare handler's lock released first.
  *
  * What the layer does (track_valgrind.c): blocks malloc-like with their
  * requested size; calloc blocks defined, others undefined; realloc in place
@@ -41,6 +44,7 @@
 #ifndef VMM_TRACK_H
 #define VMM_TRACK_H 1
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -93,6 +97,18 @@ bool vmm_track_active(void);
  */
 void vmm_track_engine_mapped(void *addr, size_t len);
 void vmm_track_engine_unmapped(void *addr, size_t len);
+/*
+ * jemalloc's pthread_mutex_init (renamed too) and the engine's lock: in a
+ * fork child they re-initialise the mutexes the prepare handlers locked,
+ * which helgrind and drd would go on counting as held (and report at every
+ * later use).
+ */
+void vmm_track_mutex_init(pthread_mutex_t *m);
+#define VMM_TRACK_MUTEX_INIT(m)                                              \
+	do {                                                                 \
+		if (VMM_TRACK_ON())                                          \
+			vmm_track_mutex_init(m);                             \
+	} while (0)
 
 /* the layer: same semantics as the entry points (override.c) */
 void *vmm_track_malloc(size_t size);
@@ -117,6 +133,10 @@ static inline void vmm_track_engine_unmapped(void *addr, size_t len)
 {
 	(void)addr, (void)len;
 }
+#define VMM_TRACK_MUTEX_INIT(m)                                              \
+	do {                                                                 \
+		(void)(m);                                                   \
+	} while (0)
 #define VMM_TRACK_ON() 0
 #define VMM_TRACK_DIVERT(call)                                               \
 	do {                                                                 \

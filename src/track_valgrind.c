@@ -52,6 +52,19 @@
  *   block is reported.  Lock-based
  *   happens-before between threads is untouched (the tools still see
  *   jemalloc's pthread mutexes), so no ordering is invented.
+ * - helgrind and drd across fork: jemalloc's child handler (and the
+ *   engine's, for its bump-pointer lock) re-initialises each mutex the
+ *   prepare handlers locked, the standard reset, which the tools read as
+ *   "reinitialisation" of a lock still held by the forking thread, then
+ *   report at every later use and at exit.  jemalloc's pthread_mutex_init
+ *   is renamed to engine_conf.c's, which calls vmm_track_mutex_init, as
+ *   engine.c does: between our prepare handler and our child handler (so
+ *   around fork.c's, forking_pid set), in the child only, the mutex is
+ *   unlocked and destroyed for real -- by the only thread left, the one
+ *   that locked it -- where the tools see it, then initialised as before.
+ *   Only under helgrind and drd; the production path is unchanged.  A fork
+ *   before the first allocation through this layer (our fork handlers are
+ *   registered then) is not covered.
  * - Nothing here calls libc's malloc or stdio.
  */
 #define _GNU_SOURCE
@@ -64,6 +77,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "libvmmalloc.h"
 
@@ -147,7 +161,10 @@ bool vmm_track_active(void)
 	return mode() != VMM_TRACK_OFF;
 }
 
-/* ---- the engine's own memory, hidden from the race detectors ---- */
+/* ---- the engine's own memory and locks, for the race detectors ---- */
+
+/* the process that is forking, from our prepare to our parent/child */
+static pid_t forking_pid;
 
 static void race_untrack(void *addr, size_t len)
 {
@@ -174,6 +191,24 @@ void vmm_track_engine_unmapped(void *addr, size_t len)
 		VALGRIND_DO_CLIENT_REQUEST_STMT(
 			VG_USERREQ__DRD_FINISH_SUPPRESSION, addr, len, 0, 0,
 			0);
+}
+
+void vmm_track_mutex_init(pthread_mutex_t *m)
+{
+	if (mode() != VMM_TRACK_BLOCKS || race_tool == RACE_NONE)
+		return;
+	pid_t forking = forking_pid;
+	if (forking == 0 || forking == getpid())
+		return; /* not in a fork child's handlers */
+	/*
+	 * jemalloc's child handler re-initialises a mutex its prepare handler
+	 * locked, which the tool still counts as held: it is released (by
+	 * the thread that locked it, the only one in the child) and destroyed
+	 * where the tool sees it, then initialised afresh by the caller.
+	 */
+	(void)pthread_mutex_trylock(m); /* so that it is held either way */
+	pthread_mutex_unlock(m);
+	pthread_mutex_destroy(m);
 }
 
 /* ---- the registry: live blocks under memcheck ---- */
@@ -338,6 +373,7 @@ static struct {
 static void fork_prepare(void)
 {
 	lock_take();
+	forking_pid = getpid();
 	if (mode() != VMM_TRACK_MEMCHECK || reg.cap == 0)
 		return;
 	size_t total = 0;
@@ -376,6 +412,7 @@ static void fork_restore(void)
 		munmap(saved.vbits, saved.len);
 		saved.vbits = NULL;
 	}
+	forking_pid = 0;
 	lock_drop();
 }
 
@@ -389,6 +426,8 @@ static void mark_pool(void)
 	lock_take();
 	if (!atomic_load_explicit(&pool_marked, memory_order_relaxed)) {
 		VALGRIND_MAKE_MEM_NOACCESS(vmm_pool.base, vmm_pool.size);
+		/* written by a forking thread, read in its child only */
+		race_untrack(&forking_pid, sizeof(forking_pid));
 		pthread_atfork(fork_prepare, fork_restore, fork_restore);
 		atomic_store_explicit(&pool_marked, true, memory_order_release);
 	}
