@@ -424,12 +424,12 @@ void vmm_engine_fork_lock(void)
 
 void vmm_engine_fork_unlock(bool child)
 {
-	if (child) {
-		VMM_TRACK_MUTEX_INIT(&eng.lock); /* helgrind, drd: track.h */
+	if (child) /* helgrind, drd: the held lock ends first (track.h) */
+		VMM_TRACK_MUTEX_INIT(&eng.lock);
+	if (child)
 		pthread_mutex_init(&eng.lock, NULL);
-	} else {
+	else
 		pthread_mutex_unlock(&eng.lock);
-	}
 }
 
 void vmm_engine_reclaim(void)
