@@ -2,11 +2,14 @@
 #
 # Takes libjemalloc_pic.a (package libjemalloc-dev, 5.3.x), drops its C++
 # member, and renames every public name (and its pthread_atfork,
-# pthread_key_create, secure_getenv and readlink references) to a vmm_je_
-# prefix: src/engine_conf.c answers the last two, so that MALLOC_CONF and
-# /etc/malloc.conf (the system jemalloc's) never reach the private copy.  The result is linked
-# into libvmmalloc.so.1 and hidden with --exclude-libs, so the library needs
-# only libc and exports only its own 11 names.
+# pthread_key_create, secure_getenv, readlink, mmap, munmap and
+# pthread_mutex_init references) to a vmm_je_ prefix: src/engine_conf.c
+# answers secure_getenv and readlink, so that MALLOC_CONF and
+# /etc/malloc.conf (the system jemalloc's) never reach the private copy,
+# and wraps the last three, so that race detectors are told which mappings
+# are jemalloc's metadata and which locks its fork child handler resets.
+# The result is linked into libvmmalloc.so.1 and hidden with --exclude-libs,
+# so the library needs only libc and exports only its own 11 names.
 
 find_file(VMM_JEMALLOC_PIC libjemalloc_pic.a
   PATHS /usr/lib/${CMAKE_LIBRARY_ARCHITECTURE} /usr/lib64 /usr/lib
@@ -38,7 +41,7 @@ set(_je_names malloc free calloc realloc posix_memalign aligned_alloc
   memalign valloc malloc_usable_size mallocx rallocx xallocx sallocx dallocx
   sdallocx nallocx mallctl mallctlnametomib mallctlbymib malloc_stats_print
   malloc_conf malloc_conf_2_conf_harder malloc_message pthread_atfork
-  pthread_key_create secure_getenv readlink)
+  pthread_key_create secure_getenv readlink mmap munmap pthread_mutex_init)
 set(_je_syms "")
 foreach(n IN LISTS _je_names)
   string(APPEND _je_syms "${n} vmm_je_${n}\n")

@@ -37,6 +37,7 @@
 #include <jemalloc/jemalloc.h>
 
 #include "je.h"
+#include "track.h"
 #include "vmm.h"
 
 /* jemalloc 5.3's arena_config_t (experimental.arenas_create_ext) */
@@ -428,6 +429,8 @@ void vmm_engine_fork_lock(void)
 
 void vmm_engine_fork_unlock(bool child)
 {
+	if (child) /* helgrind, drd: the held lock ends first (track.h) */
+		VMM_TRACK_MUTEX_INIT(&eng.lock);
 	if (child)
 		pthread_mutex_init(&eng.lock, NULL);
 	else

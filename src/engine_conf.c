@@ -21,14 +21,20 @@
  *   of the pool (worst case: every cached small block alone in its slab);
  *   the formula and the table's figures are in docs/design-engine.md, and
  *   habits.tcache.* check them.
+ * - jemalloc's mmap and munmap are renamed to vmm_je_mmap/_munmap below:
+ *   what it maps itself is its metadata, which helgrind and drd are told
+ *   not to check (track.h; why it is sound: track_valgrind.c's NOTES).
  * - Runs inside jemalloc's initialisation: no allocation, no stdio.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "je.h"
+#include "track.h"
 #include "vmm.h"
 
 /*
@@ -124,4 +130,40 @@ ssize_t vmm_je_readlink(const char *restrict path, char *restrict buf,
 	(void)path, (void)buf, (void)len;
 	errno = ENOENT;
 	return -1;
+}
+
+/*
+ * jemalloc's own mappings: the archive's mmap and munmap references are
+ * renamed to these (cmake/jemalloc.cmake).  Everything jemalloc maps itself
+ * is its metadata -- the pool comes through the extent hooks (engine.c) --
+ * so the race detectors are told not to check it (track.h); before the
+ * unmapping, so that a later mapping of the range by anyone else is checked.
+ */
+void *vmm_je_mmap(void *addr, size_t len, int prot, int flags, int fd,
+		  off_t off);
+void *vmm_je_mmap(void *addr, size_t len, int prot, int flags, int fd,
+		  off_t off)
+{
+	void *p = mmap(addr, len, prot, flags, fd, off);
+	if (p != MAP_FAILED && VMM_TRACK_ON())
+		vmm_track_engine_mapped(p, len);
+	return p;
+}
+
+int vmm_je_munmap(void *addr, size_t len);
+int vmm_je_munmap(void *addr, size_t len)
+{
+	if (VMM_TRACK_ON())
+		vmm_track_engine_unmapped(addr, len);
+	return munmap(addr, len);
+}
+
+/* jemalloc's mutexes, re-initialised by its fork child handler: track.h */
+int vmm_je_pthread_mutex_init(pthread_mutex_t *restrict m,
+			      const pthread_mutexattr_t *restrict attr);
+int vmm_je_pthread_mutex_init(pthread_mutex_t *restrict m,
+			      const pthread_mutexattr_t *restrict attr)
+{
+	VMM_TRACK_MUTEX_INIT(m);
+	return pthread_mutex_init(m, attr);
 }

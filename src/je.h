@@ -4,11 +4,14 @@
  * clash with the malloc-family names this library defines.
  *
  * NOTES
- * - The archive's pthread_atfork, pthread_key_create, secure_getenv and
- *   readlink references are renamed too: fork.c and engine.c define the
- *   first two to capture jemalloc's fork handlers and its thread
- *   destructor; engine_conf.c answers the last two, so that neither
- *   MALLOC_CONF nor /etc/malloc.conf reaches the private engine.
+ * - The archive's pthread_atfork, pthread_key_create, secure_getenv,
+ *   readlink, mmap, munmap and pthread_mutex_init references are renamed
+ *   too: fork.c and engine.c define the first two to capture jemalloc's
+ *   fork handlers and its thread destructor; engine_conf.c answers the
+ *   next two, so that neither MALLOC_CONF nor /etc/malloc.conf reaches the
+ *   private engine, and wraps the last three to describe jemalloc's
+ *   metadata mappings and its fork-time lock resets to helgrind and drd
+ *   (track.h).
  */
 #ifndef VMM_JE_H
 #define VMM_JE_H 1

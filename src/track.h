@@ -20,6 +20,12 @@
  *                                allocates through the same engine and
  *                                annotates every block it hands out.
  *   VMM_TRACK_DIVERT_VOID(call)  the same for free().
+ *   vmm_track_engine_mapped(a,n)   [a, a+n) is the engine's own memory
+ *   vmm_track_engine_unmapped(a,n) (its metadata) until it is unmapped:
+ *                                race detectors must not check it.
+ *   VMM_TRACK_MUTEX_INIT(m)      m is about to be initialised: in a fork
+ *                                child's handlers, the race detectors see
+ *                                the prepare handler's lock released first.
  *
  * What the layer does (track_valgrind.c): blocks malloc-like with their
  * requested size; calloc blocks defined, others undefined; realloc in place
@@ -27,9 +33,10 @@
  * blocks; free pool regions no-access from the first call on; the pool
  * restored after a fork remaps it.  Under memcheck only: red zones around
  * each block and a quarantine of freed blocks (bounded by the pool, drained
- * before an allocation is refused).  Under helgrind, drd,
- * massif and dhat: block annotations only.  Under callgrind, cachegrind and
- * the other tools: nothing (they measure the production path).
+ * before an allocation is refused).  Under helgrind, drd, massif and dhat:
+ * block annotations only; under helgrind and drd also the engine's own
+ * mappings, which they must not check.  Under callgrind, cachegrind and the
+ * other tools: nothing (they measure the production path).
  *
  * With no backend (valgrind headers missing, -DVMM_VALGRIND=OFF, or
  * VMM_TRACK_DISABLE defined) every macro is empty.
@@ -37,6 +44,7 @@
 #ifndef VMM_TRACK_H
 #define VMM_TRACK_H 1
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -82,6 +90,26 @@ bool vmm_track_active(void);
 #define VMM_TRACK_QUIET_BEGIN() VALGRIND_DISABLE_ERROR_REPORTING
 #define VMM_TRACK_QUIET_END() VALGRIND_ENABLE_ERROR_REPORTING
 
+/*
+ * jemalloc's own mappings (cmake/jemalloc.cmake renames its mmap and munmap
+ * to engine_conf.c's): under helgrind and drd, the range is not checked
+ * from the mapping to the unmapping; under other tools, nothing.
+ */
+void vmm_track_engine_mapped(void *addr, size_t len);
+void vmm_track_engine_unmapped(void *addr, size_t len);
+/*
+ * jemalloc's pthread_mutex_init (renamed too) and the engine's lock: in a
+ * fork child they re-initialise the mutexes the prepare handlers locked,
+ * which helgrind and drd would go on counting as held (and report at every
+ * later use).
+ */
+void vmm_track_mutex_init(pthread_mutex_t *m);
+#define VMM_TRACK_MUTEX_INIT(m)                                              \
+	do {                                                                 \
+		if (VMM_TRACK_ON())                                          \
+			vmm_track_mutex_init(m);                             \
+	} while (0)
+
 /* the layer: same semantics as the entry points (override.c) */
 void *vmm_track_malloc(size_t size);
 void *vmm_track_calloc(size_t number, size_t size);
@@ -97,6 +125,18 @@ static inline bool vmm_track_active(void)
 {
 	return false;
 }
+static inline void vmm_track_engine_mapped(void *addr, size_t len)
+{
+	(void)addr, (void)len;
+}
+static inline void vmm_track_engine_unmapped(void *addr, size_t len)
+{
+	(void)addr, (void)len;
+}
+#define VMM_TRACK_MUTEX_INIT(m)                                              \
+	do {                                                                 \
+		(void)(m);                                                   \
+	} while (0)
 #define VMM_TRACK_ON() 0
 #define VMM_TRACK_DIVERT(call)                                               \
 	do {                                                                 \

@@ -33,6 +33,38 @@
  *   the V bits of live blocks, parent and child put no-access, the blocks
  *   and their V bits back.  Our handlers are registered after fork.c's, so
  *   they run around them.
+ * - helgrind and drd: jemalloc's metadata (base blocks holding the arenas,
+ *   bins, extent descriptors, the emap's radix tree, eset counters; arena
+ *   0's extents holding thread caches) is synchronised with relaxed
+ *   atomics and lock-free reads the tools cannot model: thousands of
+ *   "races" per run of 4 threads x 2,000 malloc/free, all on those
+ *   mappings.  jemalloc maps all of it itself (the pool reaches it only
+ *   through the extent hooks), and its mmap/munmap are renamed to
+ *   engine_conf.c's, which call vmm_track_engine_mapped/_unmapped: the
+ *   range is made untracked (VALGRIND_HG_DISABLE_CHECKING; drd's
+ *   START_SUPPRESSION, what DRD_IGNORE_VAR does for one variable) from its
+ *   mapping to its unmapping.  Sound because no byte of those mappings is
+ *   ever handed to the program (a late thread's arena-0 seed is moved into
+ *   the pool before it is returned) and the program cannot reach them
+ *   otherwise, while every block the program gets is in the pool or a
+ *   bootstrap block, still checked: the negative controls
+ *   valgrind.{helgrind,drd}.race-control.* prove a race on a malloc'd
+ *   block is reported.  Lock-based
+ *   happens-before between threads is untouched (the tools still see
+ *   jemalloc's pthread mutexes), so no ordering is invented.
+ * - helgrind and drd across fork: jemalloc's child handler (and the
+ *   engine's, for its bump-pointer lock) re-initialises each mutex the
+ *   prepare handlers locked, the standard reset, which the tools read as
+ *   "reinitialisation" of a lock still held by the forking thread, then
+ *   report at every later use and at exit.  jemalloc's pthread_mutex_init
+ *   is renamed to engine_conf.c's, which calls vmm_track_mutex_init, as
+ *   engine.c does: between our prepare handler and our child handler (so
+ *   around fork.c's, forking_pid set), in the child only, the mutex is
+ *   unlocked and destroyed for real -- by the only thread left, the one
+ *   that locked it -- where the tools see it, then initialised as before.
+ *   Only under helgrind and drd; the production path is unchanged.  A fork
+ *   before the first allocation through this layer (our fork handlers are
+ *   registered then) is not covered.
  * - Nothing here calls libc's malloc or stdio.
  */
 #define _GNU_SOURCE
@@ -45,6 +77,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "libvmmalloc.h"
 
@@ -54,6 +87,8 @@
 
 #ifdef VMM_TRACK_BACKEND /* otherwise this file compiles to nothing */
 
+#include <valgrind/drd.h>
+#include <valgrind/helgrind.h>
 #include <valgrind/memcheck.h>
 #include <valgrind/valgrind.h>
 
@@ -67,6 +102,9 @@ extern void __libc_free(void *ptr);
 extern void *__libc_realloc(void *ptr, size_t size);
 
 unsigned char vmm_track_mode = VMM_TRACK_UNKNOWN;
+
+/* which race detector runs, if any: set once, with vmm_track_mode */
+static enum { RACE_NONE, RACE_HELGRIND, RACE_DRD } race_tool;
 
 static atomic_flag lock = ATOMIC_FLAG_INIT;
 static atomic_bool pool_marked;
@@ -97,9 +135,14 @@ static unsigned char detect(void)
 					    "vgpreload_massif",
 					    "vgpreload_dhat"};
 	const char *pre = vmm_getenv("LD_PRELOAD");
-	for (size_t i = 0; pre != NULL && i < VMM_ARRAY_SIZE(tools); i++)
-		if (strstr(pre, tools[i]) != NULL)
-			return VMM_TRACK_BLOCKS;
+	for (size_t i = 0; pre != NULL && i < VMM_ARRAY_SIZE(tools); i++) {
+		if (strstr(pre, tools[i]) == NULL)
+			continue;
+		race_tool = i == 0 ? RACE_HELGRIND
+			    : i == 1 ? RACE_DRD
+				     : RACE_NONE;
+		return VMM_TRACK_BLOCKS;
+	}
 	return VMM_TRACK_OFF; /* callgrind, cachegrind...: production path */
 }
 
@@ -116,6 +159,56 @@ static unsigned char mode(void)
 bool vmm_track_active(void)
 {
 	return mode() != VMM_TRACK_OFF;
+}
+
+/* ---- the engine's own memory and locks, for the race detectors ---- */
+
+/* the process that is forking, from our prepare to our parent/child */
+static pid_t forking_pid;
+
+static void race_untrack(void *addr, size_t len)
+{
+	if (race_tool == RACE_HELGRIND)
+		VALGRIND_HG_DISABLE_CHECKING(addr, len);
+	else if (race_tool == RACE_DRD) /* DRD_IGNORE_VAR, for a range */
+		VALGRIND_DO_CLIENT_REQUEST_STMT(
+			VG_USERREQ__DRD_START_SUPPRESSION, addr, len, 0, 0, 0);
+}
+
+void vmm_track_engine_mapped(void *addr, size_t len)
+{
+	if (mode() == VMM_TRACK_BLOCKS)
+		race_untrack(addr, len);
+}
+
+void vmm_track_engine_unmapped(void *addr, size_t len)
+{
+	if (mode() != VMM_TRACK_BLOCKS)
+		return;
+	if (race_tool == RACE_HELGRIND)
+		VALGRIND_HG_ENABLE_CHECKING(addr, len);
+	else if (race_tool == RACE_DRD) /* DRD_STOP_IGNORING_VAR */
+		VALGRIND_DO_CLIENT_REQUEST_STMT(
+			VG_USERREQ__DRD_FINISH_SUPPRESSION, addr, len, 0, 0,
+			0);
+}
+
+void vmm_track_mutex_init(pthread_mutex_t *m)
+{
+	if (mode() != VMM_TRACK_BLOCKS || race_tool == RACE_NONE)
+		return;
+	pid_t forking = forking_pid;
+	if (forking == 0 || forking == getpid())
+		return; /* not in a fork child's handlers */
+	/*
+	 * jemalloc's child handler re-initialises a mutex its prepare handler
+	 * locked, which the tool still counts as held: it is released (by
+	 * the thread that locked it, the only one in the child) and destroyed
+	 * where the tool sees it, then initialised afresh by the caller.
+	 */
+	(void)pthread_mutex_trylock(m); /* so that it is held either way */
+	pthread_mutex_unlock(m);
+	pthread_mutex_destroy(m);
 }
 
 /* ---- the registry: live blocks under memcheck ---- */
@@ -280,6 +373,7 @@ static struct {
 static void fork_prepare(void)
 {
 	lock_take();
+	forking_pid = getpid();
 	if (mode() != VMM_TRACK_MEMCHECK || reg.cap == 0)
 		return;
 	size_t total = 0;
@@ -318,6 +412,7 @@ static void fork_restore(void)
 		munmap(saved.vbits, saved.len);
 		saved.vbits = NULL;
 	}
+	forking_pid = 0;
 	lock_drop();
 }
 
@@ -331,6 +426,8 @@ static void mark_pool(void)
 	lock_take();
 	if (!atomic_load_explicit(&pool_marked, memory_order_relaxed)) {
 		VALGRIND_MAKE_MEM_NOACCESS(vmm_pool.base, vmm_pool.size);
+		/* written by a forking thread, read in its child only */
+		race_untrack(&forking_pid, sizeof(forking_pid));
 		pthread_atfork(fork_prepare, fork_restore, fork_restore);
 		atomic_store_explicit(&pool_marked, true, memory_order_release);
 	}
