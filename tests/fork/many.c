@@ -2,8 +2,9 @@
  * many.c -- 1,000 forks (--forks N; the ctest cells run 300) from a process
  * whose 8 threads allocate, stamp, check and free all the time.  Each child
  * checks a stamped block, then allocates, frees and exits (in mode 0 it
- * execs right away instead: that is the only valid use of mode 0).  No fork may deadlock (every wait has a
- * deadline), no child may fail, and the parent may not gain open fds.
+ * execs right away instead: that is the only valid use of mode 0).  No
+ * fork may deadlock (every wait has a deadline), no child may fail, and the
+ * parent may not gain open fds.
  *
  *   many [--baseline] [--forks N]
  */
