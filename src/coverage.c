@@ -204,15 +204,23 @@ static void fill_args(char **args, const char *arg, va_list ap)
 		;
 }
 
+/*
+ * char *NAME[] holding arg and the variadic arguments up to their NULL, in
+ * the caller's frame (a VLA); ap is left started for a caller that reads
+ * one more (execle's envp) and must va_end it
+ */
+#define VARIADIC_ARGS(name, arg, ap)                                         \
+	va_start(ap, arg);                                                   \
+	size_t name##_n = count_args(ap);                                    \
+	va_end(ap);                                                          \
+	char *name[name##_n];                                                \
+	va_start(ap, arg);                                                   \
+	fill_args(name, arg, ap)
+
 COV_EXPORT int execl(const char *path, const char *arg, ...)
 {
 	va_list ap;
-	va_start(ap, arg);
-	size_t n = count_args(ap);
-	va_end(ap);
-	char *args[n];
-	va_start(ap, arg);
-	fill_args(args, arg, ap);
+	VARIADIC_ARGS(args, arg, ap);
 	va_end(ap);
 	return execve(path, args, environ);
 }
@@ -220,12 +228,7 @@ COV_EXPORT int execl(const char *path, const char *arg, ...)
 COV_EXPORT int execlp(const char *file, const char *arg, ...)
 {
 	va_list ap;
-	va_start(ap, arg);
-	size_t n = count_args(ap);
-	va_end(ap);
-	char *args[n];
-	va_start(ap, arg);
-	fill_args(args, arg, ap);
+	VARIADIC_ARGS(args, arg, ap);
 	va_end(ap);
 	return execvpe(file, args, environ);
 }
@@ -233,12 +236,7 @@ COV_EXPORT int execlp(const char *file, const char *arg, ...)
 COV_EXPORT int execle(const char *path, const char *arg, ...)
 {
 	va_list ap;
-	va_start(ap, arg);
-	size_t n = count_args(ap);
-	va_end(ap);
-	char *args[n];
-	va_start(ap, arg);
-	fill_args(args, arg, ap);
+	VARIADIC_ARGS(args, arg, ap);
 	char *const *envp = va_arg(ap, char *const *);
 	va_end(ap);
 	return execve(path, args, envp);
