@@ -9,6 +9,15 @@
  *                                while THREADS churn (2,000 rounds), the
  *                                main thread forks FORKS children that exec
  *                                true at once.  0 errors expected.
+ *   races forkwrite              correct in every fork mode: a thread
+ *                                keeps writing a block it allocated while
+ *                                the main thread forks a child that exits
+ *                                at once, then writes it once more after
+ *                                the fork (it learns of it through a
+ *                                pipe, which orders nothing for the
+ *                                tools).  0 errors expected: whatever the
+ *                                library reads of the pool while forking
+ *                                must not be reported against that write.
  *   races race SIZE              incorrect on purpose: two threads write
  *                                the same word of a malloc'd block of SIZE
  *                                bytes with no lock (in racing_writer);
@@ -16,6 +25,8 @@
  *                                library tells them about its own
  *                                metadata.
  */
+#include <fcntl.h>
+#include <sched.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <string.h>
@@ -89,6 +100,41 @@ static int run_churn(int forks)
 	return 0;
 }
 
+static int fork_pipe[2];
+
+static void *fork_writer(void *arg)
+{
+	volatile unsigned char *block = arg;
+	char byte;
+	for (unsigned i = 0; read(fork_pipe[0], &byte, 1) != 1; i++) {
+		block[i % 4096] = (unsigned char)i;
+		sched_yield();
+	}
+	block[0] = 1; /* after the fork, with nothing ordering it */
+	block[4095] = 2;
+	return NULL;
+}
+
+static int run_forkwrite(void)
+{
+	CHECK(pipe2(fork_pipe, O_NONBLOCK) == 0);
+	pthread_t t;
+	unsigned char *block = malloc(4096);
+	CHECK(block != NULL);
+	memset(block, 0, 4096);
+	CHECK(pthread_create(&t, NULL, fork_writer, block) == 0);
+	pid_t pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0)
+		_exit(0);
+	vt_wait_ok(pid);
+	CHECK(write(fork_pipe[1], "f", 1) == 1);
+	CHECK(pthread_join(t, NULL) == 0);
+	CHECK(block[0] == 1 && block[4095] == 2);
+	free(block);
+	return 0;
+}
+
 /* the racing function the reports must name */
 static __attribute__((noinline)) void *racing_writer(void *arg)
 {
@@ -126,11 +172,13 @@ int main(int argc, char **argv)
 		CHECK(nthreads >= 1 && nthreads <= MAX_THREADS);
 		return run_churn(atoi(argv[3]));
 	}
+	if (argc == 2 && strcmp(argv[1], "forkwrite") == 0)
+		return run_forkwrite();
 	if (argc == 3 && strcmp(argv[1], "race") == 0) {
 		size_t size = (size_t)atol(argv[2]);
 		CHECK(size >= 32);
 		return run_race(size);
 	}
 	FAIL("usage: races churn THREADS ROUNDS | races forkexec THREADS "
-	     "FORKS | races race SIZE");
+	     "FORKS | races forkwrite | races race SIZE");
 }
