@@ -164,6 +164,8 @@ int vmm_je_pthread_mutex_init(pthread_mutex_t *restrict m,
 int vmm_je_pthread_mutex_init(pthread_mutex_t *restrict m,
 			      const pthread_mutexattr_t *restrict attr)
 {
+	if (VMM_TRACK_ON())
+		vmm_track_engine_mutex(m);
 	VMM_TRACK_MUTEX_INIT(m);
 	return pthread_mutex_init(m, attr);
 }

@@ -35,6 +35,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "track.h"
@@ -484,32 +485,65 @@ static int write_all(int fd, const char *buf, size_t len, off_t off)
 }
 
 /*
- * Copies the backed pages of [first, end) from the mapping into fd at the
- * same offsets, skipping pages that read as zeros (the clone reads zeros
- * there already, and a write would only turn reserved blocks into
- * written ones).
+ * Copies pages [first, end) from src, which holds page first at its start,
+ * into fd at the pages' own offsets, skipping pages that read as zeros (the
+ * clone reads zeros there already, and a write would only turn reserved
+ * blocks into written ones).
  */
-static int copy_run(const struct vmm_pool *p, int fd, size_t first,
-		    size_t end)
+static int copy_from(const char *src, size_t page, int fd, size_t first,
+		     size_t end)
 {
 	size_t run = 0; /* pages of data waiting to be written */
 	for (size_t i = first; i <= end; i++) {
-		bool data = i < end && !page_is_zero(p->base + i * p->page,
-						     p->page);
+		bool data = i < end && !page_is_zero(src + (i - first) * page,
+						     page);
 		if (data && run < 2048) { /* 8 MiB a write at most */
 			run++;
 			continue;
 		}
 		if (run > 0) {
-			size_t at = (i - run) * p->page;
-			int err = write_all(fd, p->base + at, run * p->page,
-					    (off_t)at);
+			size_t at = (i - run - first) * page;
+			int err = write_all(fd, src + at, run * page,
+					    (off_t)((i - run) * page));
 			if (err != 0)
 				return err;
 		}
 		run = data ? 1 : 0;
 	}
 	return 0;
+}
+
+/* the bounce buffer of a copy the race detectors must not see */
+#define BOUNCE_SIZE ((size_t)2 << 20)
+
+/*
+ * Copies the backed pages of [first, end) from the mapping.  With a bounce
+ * buffer (only under helgrind and drd), the pages are first read through
+ * the kernel, process_vm_readv of our own memory, which the tools do not
+ * count as this thread's loads: the copy races by design with the
+ * program's threads writing their blocks (docs/fork.md), and a read the
+ * tools recorded here would be reported against the next such write, even
+ * one made long after the fork.  Where the kernel refuses (a seccomp
+ * filter), the rest is read from the mapping as without tools.
+ */
+static int copy_run(const struct vmm_pool *p, int fd, size_t first,
+		    size_t end, char *bounce)
+{
+	size_t per = BOUNCE_SIZE / p->page;
+	for (; bounce != NULL && first < end; first += per) {
+		size_t n = end - first < per ? end - first : per;
+		struct iovec to = {bounce, n * p->page};
+		struct iovec from = {p->base + first * p->page, n * p->page};
+		if (process_vm_readv(getpid(), &to, 1, &from, 1, 0) !=
+		    (ssize_t)(n * p->page))
+			break;
+		int err = copy_from(bounce, p->page, fd, first, first + n);
+		if (err != 0)
+			return err;
+	}
+	if (first >= end)
+		return 0;
+	return copy_from(p->base + first * p->page, p->page, fd, first, end);
 }
 
 int vmm_pool_clone(const struct vmm_pool *p, const char *dir)
@@ -530,18 +564,27 @@ int vmm_pool_clone(const struct vmm_pool *p, const char *dir)
 	 * parent is committed in the child, so a full filesystem fails here,
 	 * not later with SIGBUS), then its data is copied from the mapping.
 	 */
+	char *bounce = NULL;
+	if (vmm_track_hide_reads()) {
+		bounce = mmap(NULL, BOUNCE_SIZE, PROT_READ | PROT_WRITE,
+			      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (bounce == MAP_FAILED)
+			bounce = NULL;
+	}
 	size_t pos = 0, end;
 	VMM_TRACK_QUIET_BEGIN();
 	while (next_backed(p, &pos, &end)) {
 		err = reserve(fd, (off_t)(pos * p->page),
 			      (off_t)((end - pos) * p->page));
 		if (err == 0)
-			err = copy_run(p, fd, pos, end);
+			err = copy_run(p, fd, pos, end, bounce);
 		if (err != 0)
 			break;
 		pos = end;
 	}
 	VMM_TRACK_QUIET_END();
+	if (bounce != NULL)
+		munmap(bounce, BOUNCE_SIZE);
 	if (err != 0)
 		goto fail;
 	return fd;

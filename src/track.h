@@ -89,6 +89,12 @@ bool vmm_track_active(void);
 #include <valgrind/valgrind.h>
 #define VMM_TRACK_QUIET_BEGIN() VALGRIND_DISABLE_ERROR_REPORTING
 #define VMM_TRACK_QUIET_END() VALGRIND_ENABLE_ERROR_REPORTING
+/*
+ * Quiet is not enough for race detectors: they record the reads and report
+ * them against another thread's later write.  True under helgrind and drd,
+ * which do not see reads made through the kernel (pool.c's fork copy).
+ */
+bool vmm_track_hide_reads(void);
 
 /*
  * jemalloc's own mappings (cmake/jemalloc.cmake renames its mmap and munmap
@@ -97,6 +103,14 @@ bool vmm_track_active(void);
  */
 void vmm_track_engine_mapped(void *addr, size_t len);
 void vmm_track_engine_unmapped(void *addr, size_t len);
+/*
+ * m is the pthread mutex inside one of jemalloc's malloc_mutex_t, whose
+ * other fields (contention counters, the spin loop's "locked" hint) are
+ * read and written without the lock: under helgrind and drd, not checked.
+ * The engine's metadata mappings are unchecked already; this covers the
+ * mutexes among jemalloc's static variables.
+ */
+void vmm_track_engine_mutex(pthread_mutex_t *m);
 /*
  * jemalloc's pthread_mutex_init (renamed too) and the engine's lock: in a
  * fork child they re-initialise the mutexes the prepare handlers locked,
@@ -125,6 +139,10 @@ static inline bool vmm_track_active(void)
 {
 	return false;
 }
+static inline bool vmm_track_hide_reads(void)
+{
+	return false;
+}
 static inline void vmm_track_engine_mapped(void *addr, size_t len)
 {
 	(void)addr, (void)len;
@@ -132,6 +150,10 @@ static inline void vmm_track_engine_mapped(void *addr, size_t len)
 static inline void vmm_track_engine_unmapped(void *addr, size_t len)
 {
 	(void)addr, (void)len;
+}
+static inline void vmm_track_engine_mutex(pthread_mutex_t *m)
+{
+	(void)m;
 }
 #define VMM_TRACK_MUTEX_INIT(m)                                              \
 	do {                                                                 \

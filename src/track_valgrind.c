@@ -163,6 +163,11 @@ bool vmm_track_active(void)
 
 /* ---- the engine's own memory and locks, for the race detectors ---- */
 
+bool vmm_track_hide_reads(void)
+{
+	return mode() == VMM_TRACK_BLOCKS && race_tool != RACE_NONE;
+}
+
 /* the process that is forking, from our prepare to our parent/child */
 static pid_t forking_pid;
 
@@ -191,6 +196,24 @@ void vmm_track_engine_unmapped(void *addr, size_t len)
 		VALGRIND_DO_CLIENT_REQUEST_STMT(
 			VG_USERREQ__DRD_FINISH_SUPPRESSION, addr, len, 0, 0,
 			0);
+}
+
+/*
+ * jemalloc 5.3's malloc_mutex_t, as built by Debian (statistics on, no
+ * debug): mutex_prof_data_t (64 bytes of counters that contenders update
+ * with relaxed atomics), the pthread mutex, then the one-byte "locked"
+ * hint its spin loop reads without the lock.  Seen in a drd report: a
+ * thread spinning on tsd_nominal_tsds_lock (jemalloc's .bss) read the hint
+ * at the mutex's offset 104 while the forking thread's parent handler
+ * cleared it.
+ */
+#define JE_MUTEX_PROF_BYTES 64
+
+void vmm_track_engine_mutex(pthread_mutex_t *m)
+{
+	if (mode() == VMM_TRACK_BLOCKS)
+		race_untrack((char *)m - JE_MUTEX_PROF_BYTES,
+			     JE_MUTEX_PROF_BYTES + sizeof(*m) + 1);
 }
 
 void vmm_track_mutex_init(pthread_mutex_t *m)
