@@ -7,6 +7,9 @@
  * - May run before libc has set `environ`: see vmm_getenv.
  * - Bad values print the original library's message line (scripts grep for
  *   it) and abort; nothing has been created yet, so nothing is left behind.
+ * - VMMALLOC_POOL_DIR and VMMALLOC_POOL_NODE exclude each other; the node
+ *   is checked against sysfs here (exists, has memory), so a bad node is
+ *   one line at start-up rather than failed commits later.
  * - Sizes accept plain bytes or a K, M, G or T suffix (powers of 1024);
  *   empty strings, signs, blanks, trailing garbage and overflow are errors
  *   (the original used atoll, so "16M" meant 16 bytes).
