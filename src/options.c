@@ -137,6 +137,7 @@ static const char *msg_text(struct vmm_msg *m)
 static void parse_pool_node(const char *name, const char *v)
 {
 	unsigned node;
+	vmm_opts.pool_node = -1; /* whatever vmm_opts held before */
 	if (v == NULL)
 		return;
 	if (!vmm_parse_uint(v, 0, VMM_NODE_MAX - 1, &node))
