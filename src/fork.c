@@ -27,7 +27,11 @@
  *   written during the copy can reach the child half old, half new.
  * - The copy is made in the pool directory as resolved at start-up
  *   (options.c): the program may have changed directory or overwritten its
- *   environment since.
+ *   environment since.  A node pool's copy is a memfd bound to the node
+ *   (pool.c): there is no directory.
+ * - On a node pool, mode 1's copy-on-write pages come from the node too
+ *   (the private mapping is bound again); they are page faults, not
+ *   commits, so the node guard does not see them.
  * - Mode 1 without the pool's descriptor (the program closed it) cannot map
  *   the file privately: that fork gives the child a copy instead.
  * - posix_spawn, system and popen run no fork handlers: they cost nothing.

@@ -578,11 +578,13 @@ void vmm_log_init(void)
 		have_unwind ? "libunwind" : "unavailable");
 	VMM_LOG(1, "settings: VMMALLOC_POOL_DIR=%s VMMALLOC_POOL_SIZE=%zu "
 		   "VMMALLOC_FORK=%u VMMALLOC_LOG_LEVEL=%u "
-		   "VMMALLOC_LOG_FILE=%s VMMALLOC_LOG_STATS=%u",
-		vmm_opts.pool_dir, vmm_opts.pool_size,
-		(unsigned)vmm_opts.fork_mode, vmm_opts.log_level,
+		   "VMMALLOC_LOG_FILE=%s VMMALLOC_LOG_STATS=%u "
+		   "VMMALLOC_POOL_NODE=%d",
+		vmm_opts.pool_dir != NULL ? vmm_opts.pool_dir : "(unset)",
+		vmm_opts.pool_size, (unsigned)vmm_opts.fork_mode,
+		vmm_opts.log_level,
 		log_name[0] != '\0' ? log_path : "(stderr)",
-		vmm_opts.log_stats);
+		vmm_opts.log_stats, vmm_opts.pool_node);
 
 	const char *selftest = vmm_getenv("VMMALLOC_DEBUG_SELFTEST");
 	if (selftest != NULL)

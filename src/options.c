@@ -7,6 +7,9 @@
  * - May run before libc has set `environ`: see vmm_getenv.
  * - Bad values print the original library's message line (scripts grep for
  *   it) and abort; nothing has been created yet, so nothing is left behind.
+ * - VMMALLOC_POOL_DIR and VMMALLOC_POOL_NODE exclude each other; the node
+ *   is checked against sysfs here (exists, has memory), so a bad node is
+ *   one line at start-up rather than failed commits later.
  * - Sizes accept plain bytes or a K, M, G or T suffix (powers of 1024);
  *   empty strings, signs, blanks, trailing garbage and overflow are errors
  *   (the original used atoll, so "16M" meant 16 bytes).
@@ -26,6 +29,7 @@
 
 struct vmm_options vmm_opts = {
 	.fork_mode = VMM_FORK_PRIVATE,
+	.pool_node = -1,
 };
 
 /* largest pool we accept: more than any x86-64/arm64 user address space */
@@ -116,6 +120,49 @@ static __attribute__((noreturn)) void missing(const char *name)
 	vmm_die(&m);
 }
 
+/* a message's text as a C string (the buffer keeps a byte free) */
+static const char *msg_text(struct vmm_msg *m)
+{
+	m->buf[m->len] = '\0';
+	return m->buf;
+}
+
+/*
+ * VMMALLOC_POOL_NODE: a decimal node id and nothing else, naming a node
+ * that exists and has memory (read from sysfs now: a node without memory
+ * would fail every commit, later and less clearly).  It and
+ * VMMALLOC_POOL_DIR exclude each other: parse_pool_dir, which runs next,
+ * checks that only one is set.
+ */
+static void parse_pool_node(const char *name, const char *v)
+{
+	unsigned node;
+	vmm_opts.pool_node = -1; /* whatever vmm_opts held before */
+	if (v == NULL)
+		return;
+	if (!vmm_parse_uint(v, 0, VMM_NODE_MAX - 1, &node))
+		bad_value(name, v, "expected a NUMA node number");
+	struct vmm_node_mem mem;
+	int err = vmm_node_meminfo(node, &mem);
+	struct vmm_msg m = {.len = 0};
+	if (err == ENOENT) {
+		vmm_msg_format(&m, "NUMA node %u does not exist (no "
+				   "/sys/devices/system/node/node%u)",
+			       node, node);
+		bad_value(name, v, msg_text(&m));
+	}
+	if (err != 0) {
+		vmm_msg_format(&m, "cannot read the meminfo of NUMA node %u: %s",
+			       node, vmm_strerror(err));
+		bad_value(name, v, msg_text(&m));
+	}
+	if (mem.total == 0) {
+		vmm_msg_format(&m, "NUMA node %u has no memory", node);
+		bad_value(name, v, msg_text(&m));
+	}
+	vmm_opts.pool_node = (int)node;
+}
+
 /*
  * The directory is captured once, as an absolute path: the program may
  * overwrite its environment strings (process titles) and change directory,
@@ -124,8 +171,24 @@ static __attribute__((noreturn)) void missing(const char *name)
 static void parse_pool_dir(const char *name, const char *v)
 {
 	static char dir[PATH_MAX];
-	if (v == NULL || *v == '\0')
-		missing(name);
+	if (vmm_opts.pool_node >= 0) {
+		if (v == NULL)
+			return; /* the pool is on the node */
+		struct vmm_msg m = {.len = 0};
+		vmm_msg_str(&m, "VMMALLOC_POOL_DIR and VMMALLOC_POOL_NODE are "
+				"both set: unset one (a pool is in a directory "
+				"or on a NUMA node)");
+		vmm_die(&m);
+	}
+	if (v == NULL || *v == '\0') {
+		/* the original's line first: scripts grep for it */
+		struct vmm_msg m = {.len = 0};
+		vmm_msg_str(&m, "environment variable ");
+		vmm_msg_str(&m, name);
+		vmm_msg_str(&m, " not specified (or set VMMALLOC_POOL_NODE "
+				"for a pool on a NUMA node)");
+		vmm_die(&m);
+	}
 	size_t len = 0, vlen = strlen(v);
 	if (v[0] != '/') {
 		if (getcwd(dir, sizeof(dir)) == NULL)
@@ -229,6 +292,8 @@ static const struct option {
 	void (*parse)(const char *name, const char *value);
 	bool debug_only;
 } options[] = {
+	/* the node first: parse_pool_dir checks that only one is set */
+	{"VMMALLOC_POOL_NODE", parse_pool_node, false},
 	{"VMMALLOC_POOL_DIR", parse_pool_dir, false},
 	{"VMMALLOC_POOL_SIZE", parse_pool_size, false},
 	{"VMMALLOC_FORK", parse_fork, false},

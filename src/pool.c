@@ -1,8 +1,14 @@
 /*
- * pool.c -- the pool file: an unlinked file in the pool directory, mapped
- * MAP_SHARED at an aligned address, backed range by range on demand.
+ * pool.c -- the pool file: an unlinked file in the pool directory (or, for
+ * VMMALLOC_POOL_NODE, a memfd bound to the node), mapped MAP_SHARED at an
+ * aligned address, backed range by range on demand.
  *
  * NOTES
+ * - A node pool is the same machinery on a memfd: mbind on its mapping
+ *   sets the shmem object's policy (node.c), so fallocate backs it from
+ *   the node, MADV_REMOVE gives pages back to it, and the size stays a hard
+ *   bound.  Its fork copies are memfds bound the same way, and each new
+ *   mapping (private remap, the child's adopted copy) is bound again.
  * - O_TMPFILE first; mkstemp+unlink only where the filesystem refuses it,
  *   with every signal blocked in between so no name is ever left behind.
  * - The fd is close-on-exec: an exec'd child never pins the pool's space.
@@ -45,7 +51,7 @@
 #define MADV_POPULATE_WRITE 23 /* Linux 5.14 */
 #endif
 
-struct vmm_pool vmm_pool = {.fd = -1};
+struct vmm_pool vmm_pool = {.fd = -1, .node = -1};
 
 /*
  * Moves a new descriptor of ours high, out of the way of programs that
@@ -271,16 +277,18 @@ static char *map_aligned(int fd, size_t size, size_t align)
 	return base;
 }
 
-int vmm_pool_create(struct vmm_pool *p, const char *dir, size_t size,
-		    unsigned flags)
+/* a memfd for a node pool or its fork copy: no name in any directory */
+static int open_memfd(void)
+{
+	int fd = memfd_create("vmmalloc", MFD_CLOEXEC);
+	return fd >= 0 ? move_high(fd) : -errno;
+}
+
+/* sizes fd, maps it at an aligned address and makes it the pool; on a
+ * node pool binds the mapping (and so the memfd) to the node first */
+static int create_on(struct vmm_pool *p, int fd, size_t size, int node)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
-	size_t limit;
-	if (!vmm_pool_size_allowed(size, &limit))
-		return EFBIG;
-	int fd = open_tmpfile(dir, flags);
-	if (fd < 0)
-		return -fd;
 	if (ftruncate(fd, (off_t)size) != 0) {
 		int err = errno;
 		close(fd);
@@ -296,6 +304,14 @@ int vmm_pool_create(struct vmm_pool *p, const char *dir, size_t size,
 		close(fd);
 		return err;
 	}
+	if (node >= 0) {
+		int err = vmm_node_bind(base, psize, (unsigned)node);
+		if (err != 0) {
+			munmap(base, psize);
+			close(fd);
+			return err;
+		}
+	}
 	p->page = page;
 	p->size = psize;
 	if (!map_backed(p)) {
@@ -305,12 +321,36 @@ int vmm_pool_create(struct vmm_pool *p, const char *dir, size_t size,
 		return err;
 	}
 	adopt_fd(p, fd);
-	p->dax = is_dax(fd);
+	p->node = node;
+	p->dax = node >= 0 ? 0 : is_dax(fd);
 	p->file_size = size;
 	p->private_map = false;
 	p->can_fallocate = true;
 	p->base = base;
 	return 0;
+}
+
+int vmm_pool_create(struct vmm_pool *p, const char *dir, size_t size,
+		    unsigned flags)
+{
+	size_t limit;
+	if (!vmm_pool_size_allowed(size, &limit))
+		return EFBIG;
+	int fd = open_tmpfile(dir, flags);
+	if (fd < 0)
+		return -fd;
+	return create_on(p, fd, size, -1);
+}
+
+int vmm_pool_create_node(struct vmm_pool *p, unsigned node, size_t size)
+{
+	size_t limit;
+	if (!vmm_pool_size_allowed(size, &limit))
+		return EFBIG;
+	int fd = open_memfd();
+	if (fd < 0)
+		return -fd;
+	return create_on(p, fd, size, (int)node);
 }
 
 void vmm_pool_destroy(struct vmm_pool *p)
@@ -329,6 +369,12 @@ static int back(struct vmm_pool *p, void *addr, size_t len)
 {
 	if (!p->can_fallocate)
 		return 0;
+	/* a node short of memory: ENOMEM now, not the OOM killer later */
+	if (p->node >= 0) {
+		int err = vmm_node_room((unsigned)p->node, len);
+		if (err != 0)
+			return err;
+	}
 	int fd = own_fd(p);
 	if (fd >= 0) {
 		off_t off = (off_t)((char *)addr - p->base);
@@ -451,6 +497,10 @@ int vmm_pool_remap_private(struct vmm_pool *p)
 	if (m == MAP_FAILED)
 		return errno;
 	p->private_map = true;
+	/* a new mapping has no policy: its copy-on-write pages must stay on
+	 * the node too (the pool's own pages are bound already) */
+	if (p->node >= 0)
+		return vmm_node_bind(p->base, p->size, (unsigned)p->node);
 	return 0;
 }
 
@@ -546,18 +596,45 @@ static int copy_run(const struct vmm_pool *p, int fd, size_t first,
 	return copy_from(p->base + first * p->page, p->page, fd, first, end);
 }
 
+/*
+ * Binds the whole of memfd fd to a node through a mapping made for that
+ * alone: the policy belongs to the shmem object and outlives the mapping,
+ * so the copy's pages -- allocated by the parent's fallocate and pwrite
+ * below, under the parent's own policy otherwise -- come from the node.
+ */
+static int bind_fd(int fd, size_t size, unsigned node)
+{
+	void *m = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_NORESERVE, fd, 0);
+	if (m == MAP_FAILED)
+		return errno;
+	int err = vmm_node_bind(m, size, node);
+	munmap(m, size);
+	return err;
+}
+
 int vmm_pool_clone(const struct vmm_pool *p, const char *dir)
 {
 	size_t limit;
 	if (!vmm_pool_size_allowed(p->file_size, &limit))
 		return -EFBIG;
-	int fd = open_tmpfile(dir, 0);
+	int fd = p->node >= 0 ? open_memfd() : open_tmpfile(dir, 0);
 	if (fd < 0)
 		return fd;
 	int err = 0;
 	if (ftruncate(fd, (off_t)p->file_size) != 0) {
 		err = errno;
 		goto fail;
+	}
+	/* a node pool's copy: its pages on the node before any is written,
+	 * and refused (mode 3: private instead) if the node has no room */
+	if (p->node >= 0) {
+		err = bind_fd(fd, p->file_size, (unsigned)p->node);
+		if (err == 0)
+			err = vmm_node_room((unsigned)p->node,
+					    vmm_pool_backed_bytes(p));
+		if (err != 0)
+			goto fail;
 	}
 	/*
 	 * Every backed range gets blocks first (what is committed in the
@@ -599,6 +676,11 @@ int vmm_pool_adopt(struct vmm_pool *p, int fd)
 		       MAP_SHARED | MAP_FIXED, fd, 0);
 	if (m == MAP_FAILED)
 		return errno;
+	if (p->node >= 0) {
+		int err = vmm_node_bind(p->base, p->size, (unsigned)p->node);
+		if (err != 0)
+			return err;
+	}
 	int old = own_fd(p);
 	if (old >= 0)
 		close(old); /* only ever our own file */

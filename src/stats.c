@@ -135,6 +135,12 @@ static void print_text(const struct summary *s)
 			: vmm_pool.dax == 0 ? "no\n"
 					    : "unknown\n");
 	put(&m);
+	vmm_msg_str(&m, "backing:          ");
+	if (vmm_pool.node >= 0)
+		vmm_msg_format(&m, "numa node %d\n", vmm_pool.node);
+	else
+		vmm_msg_format(&m, "file in %s\n", vmm_opts.pool_dir);
+	put(&m);
 	vmm_msg_str(&m, "calls per entry point:\n");
 	put(&m);
 	for (size_t i = 0; i < VMM_CALL_COUNT; i++) {
@@ -163,6 +169,32 @@ static void jfield(struct vmm_msg *m, const char *name, uint64_t v)
 	put(m);
 }
 
+/* a JSON string (or null), escaped; flushed piecewise, so any length */
+static void json_string(struct vmm_msg *m, const char *s)
+{
+	if (s == NULL) {
+		vmm_msg_str(m, "null");
+		return;
+	}
+	vmm_msg_str(m, "\"");
+	for (; *s != '\0'; s++) {
+		if (m->len > sizeof(m->buf) - 16)
+			put(m);
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\') {
+			m->buf[m->len++] = '\\';
+			m->buf[m->len++] = (char)c;
+		} else if (c < 0x20) {
+			vmm_msg_str(m, "\\u00");
+			m->buf[m->len++] = "0123456789abcdef"[c >> 4];
+			m->buf[m->len++] = "0123456789abcdef"[c & 0xf];
+		} else {
+			m->buf[m->len++] = (char)c;
+		}
+	}
+	vmm_msg_str(m, "\"");
+}
+
 static void print_json(const struct summary *s)
 {
 	struct vmm_msg m = {.len = 0};
@@ -183,6 +215,20 @@ static void print_json(const struct summary *s)
 	jfield(&m, "fork_mode", (uint64_t)vmm_opts.fork_mode);
 	vmm_msg_str(&m, "\"dax\": ");
 	vmm_msg_str(&m, vmm_pool.dax == 1 ? "true" : vmm_pool.dax == 0 ? "false" : "null");
+	vmm_msg_str(&m, ",\n");
+	put(&m);
+	/* "backing": "file" with "pool_dir", or "numa node" with
+	 * "numa_node"; the other key is null */
+	vmm_msg_str(&m, "\"backing\": \"");
+	vmm_msg_str(&m, vmm_pool.node >= 0 ? "numa node" : "file");
+	vmm_msg_str(&m, "\",\n\"numa_node\": ");
+	if (vmm_pool.node >= 0)
+		vmm_msg_u64(&m, (uint64_t)vmm_pool.node);
+	else
+		vmm_msg_str(&m, "null");
+	vmm_msg_str(&m, ",\n\"pool_dir\": ");
+	put(&m);
+	json_string(&m, vmm_pool.node >= 0 ? NULL : vmm_opts.pool_dir);
 	vmm_msg_str(&m, ",\n");
 	put(&m);
 	vmm_msg_str(&m, "\"fork_private\": ");

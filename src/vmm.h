@@ -42,7 +42,8 @@ enum vmm_fork_mode {
 };
 
 struct vmm_options {
-	const char *pool_dir;
+	const char *pool_dir; /* NULL when the pool is on a NUMA node */
+	int pool_node;        /* VMMALLOC_POOL_NODE, or -1 */
 	size_t pool_size;
 	enum vmm_fork_mode fork_mode;
 	bool pool_prealloc; /* VMMALLOC_POOL_PREALLOC=1: back the pool at start */
@@ -64,6 +65,27 @@ void vmm_options_load(void);
 const char *vmm_parse_size(const char *s, size_t *out);
 /* parses a small decimal integer in [lo, hi]; returns false if invalid */
 bool vmm_parse_uint(const char *s, unsigned lo, unsigned hi, unsigned *out);
+
+/* ---- node.c: a pool on a NUMA node (VMMALLOC_POOL_NODE) ---- */
+#define VMM_NODE_MAX 4096 /* node ids accepted: 0 to VMM_NODE_MAX - 1 */
+#define VMM_NODE_MARGIN_MIN (16 * VMM_MiB)
+#define VMM_NODE_MARGIN_MAX VMM_GiB
+struct vmm_node_mem {
+	uint64_t total, free, file; /* bytes: MemTotal, MemFree, file cache */
+};
+/* parses the text of nodeN/meminfo; false if a field is missing */
+bool vmm_node_parse_meminfo(const char *text, size_t len, unsigned node,
+			    struct vmm_node_mem *out);
+/* reads /sys/devices/system/node/nodeN/meminfo; 0 or errno (ENOENT) */
+int vmm_node_meminfo(unsigned node, struct vmm_node_mem *out);
+/* the free memory a commit must leave on the node */
+size_t vmm_node_margin(const struct vmm_node_mem *m);
+/* whether len more bytes leave the node above its margin */
+bool vmm_node_has_room(const struct vmm_node_mem *m, size_t len);
+/* the commit guard: 0, or ENOMEM if the node is too short for len bytes */
+int vmm_node_room(unsigned node, size_t len);
+/* mbind(MPOL_BIND, {node}) of a mapping, raw system call; 0 or errno */
+int vmm_node_bind(void *addr, size_t len, unsigned node);
 
 /* ---- log.c: messages through write(2) only ---- */
 struct vmm_msg {
@@ -187,6 +209,8 @@ struct vmm_pool {
 	size_t fast_size;
 	/* the pool file is on DAX (statx STATX_ATTR_DAX): -1 unknown, 0, 1 */
 	int dax;
+	/* -1: a file in the pool directory; else a memfd bound to this node */
+	int node;
 };
 
 extern struct vmm_pool vmm_pool;
@@ -199,6 +223,8 @@ extern struct vmm_pool vmm_pool;
 /* creates the pool; returns 0 or an errno value (EFBIG: RLIMIT_FSIZE) */
 int vmm_pool_create(struct vmm_pool *p, const char *dir, size_t size,
 		    unsigned flags);
+/* creates a pool on a memfd whose pages all come from NUMA node `node` */
+int vmm_pool_create_node(struct vmm_pool *p, unsigned node, size_t size);
 /* unmaps and closes a pool (tests only: the library never does) */
 void vmm_pool_destroy(struct vmm_pool *p);
 /* false, with the limit, if RLIMIT_FSIZE forbids a file of size bytes */
@@ -213,7 +239,8 @@ int vmm_pool_decommit(struct vmm_pool *p, void *addr, size_t len);
  * program took the pool's descriptor */
 int vmm_pool_remap_private(struct vmm_pool *p);
 /* fork mode 2: copy the pool's backed pages into a new unlinked file in
- * dir (read from the mapping, no descriptor needed); fd or -errno */
+ * dir (read from the mapping, no descriptor needed); fd or -errno.  A
+ * node pool's copy is a memfd bound to the same node (dir unused) */
 int vmm_pool_clone(const struct vmm_pool *p, const char *dir);
 /* fork mode 2, in the child: map the clone in place and adopt it */
 int vmm_pool_adopt(struct vmm_pool *p, int fd);

@@ -31,6 +31,16 @@ static __attribute__((noreturn)) void creation_failed(int err)
 	struct vmm_msg m = {.len = 0};
 	vmm_msg_str(&m, "vmem pool creation failed: ");
 	vmm_msg_str(&m, vmm_strerror(err));
+	if (vmm_opts.pool_node >= 0) {
+		struct vmm_node_mem mem;
+		vmm_msg_format(&m, " (VMMALLOC_POOL_NODE=%d, VMMALLOC_POOL_SIZE=%zu",
+			       vmm_opts.pool_node, vmm_opts.pool_size);
+		if (vmm_node_meminfo((unsigned)vmm_opts.pool_node, &mem) == 0)
+			vmm_msg_format(&m, ", %llu bytes free on the node",
+				       (unsigned long long)mem.free);
+		vmm_msg_str(&m, ")");
+		vmm_die(&m);
+	}
 	vmm_msg_str(&m, " (VMMALLOC_POOL_DIR=");
 	vmm_msg_str(&m, vmm_opts.pool_dir);
 	vmm_msg_str(&m, ", VMMALLOC_POOL_SIZE=");
@@ -70,17 +80,27 @@ bool vmm_lib_init(void)
 	vmm_log_init();
 	check_file_limit();
 	VMM_LOG(3, "creating the pool");
-	int err = vmm_pool_create(&vmm_pool, vmm_opts.pool_dir,
-				  vmm_opts.pool_size, 0);
+	bool on_node = vmm_opts.pool_node >= 0;
+	int err = on_node ? vmm_pool_create_node(&vmm_pool,
+						 (unsigned)vmm_opts.pool_node,
+						 vmm_opts.pool_size)
+			  : vmm_pool_create(&vmm_pool, vmm_opts.pool_dir,
+					    vmm_opts.pool_size, 0);
 	if (err != 0)
 		creation_failed(err);
-	VMM_LOG(1, "pool directory %s is %s", vmm_opts.pool_dir,
-		vmm_pool.dax == 1   ? "on DAX"
-		: vmm_pool.dax == 0 ? "not on DAX"
-				    : "of unknown DAX state (no statx DAX attribute)");
+	if (on_node) {
+		VMM_LOG(1, "pool backing: numa node %d (memfd, mbind "
+			   "MPOL_BIND)", vmm_opts.pool_node);
+	} else {
+		VMM_LOG(1, "pool backing: file in %s", vmm_opts.pool_dir);
+		VMM_LOG(1, "pool directory %s is %s", vmm_opts.pool_dir,
+			vmm_pool.dax == 1   ? "on DAX"
+			: vmm_pool.dax == 0 ? "not on DAX"
+					    : "of unknown DAX state (no statx DAX attribute)");
+	}
 	VMM_LOG(2, "pool created: %zu bytes at %p (usable %zu), fd %d, in %s",
 		vmm_pool.file_size, (void *)vmm_pool.base, vmm_pool.size,
-		(int)vmm_pool.fd, vmm_opts.pool_dir);
+		(int)vmm_pool.fd, on_node ? "a memfd" : vmm_opts.pool_dir);
 	if (vmm_opts.pool_prealloc) {
 		err = vmm_pool_commit(&vmm_pool, vmm_pool.base, vmm_pool.size);
 		if (err != 0)

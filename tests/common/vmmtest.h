@@ -111,11 +111,45 @@ static inline bool vt_pool_range(const char *dir, struct vt_range *r)
 	return found;
 }
 
+/* the mapping name of a pool on a NUMA node (VMMALLOC_POOL_NODE) */
+#define VT_MEMFD_POOL "/memfd:vmmalloc (deleted)"
+
+/* the mapping of the memfd that holds a node pool; false if there is none */
+static inline bool vt_node_pool_range(struct vt_range *r)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	if (f == NULL)
+		return false;
+	char line[4096];
+	bool found = false;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char *path = strchr(line, '/');
+		if (path == NULL || strncmp(path, VT_MEMFD_POOL,
+					    strlen(VT_MEMFD_POOL)) != 0)
+			continue;
+		uintptr_t lo, hi;
+		if (sscanf(line, "%" SCNxPTR "-%" SCNxPTR, &lo, &hi) != 2)
+			continue;
+		if (!found || lo < r->lo)
+			r->lo = lo;
+		if (!found || hi > r->hi)
+			r->hi = hi;
+		found = true;
+	}
+	fclose(f);
+	return found;
+}
+
 /* the pool's range, failing the test when there is no pool */
 static inline struct vt_range vt_pool(void)
 {
 	const char *dir = getenv("VMMALLOC_POOL_DIR");
 	struct vt_range r = {0, 0};
+	if (dir == NULL && getenv("VMMALLOC_POOL_NODE") != NULL) {
+		if (!vt_node_pool_range(&r))
+			FAIL("no %s mapping in /proc/self/maps", VT_MEMFD_POOL);
+		return r;
+	}
 	if (dir == NULL)
 		FAIL("VMMALLOC_POOL_DIR is not set: run through run-preloaded");
 	char real[4096];
@@ -134,9 +168,13 @@ static inline int vt_pool_fds(int *fds, int max)
 {
 	const char *dir = getenv("VMMALLOC_POOL_DIR");
 	char real[4096];
-	if (dir == NULL || realpath(dir, real) == NULL)
+	size_t rlen = 0;
+	if (dir == NULL && getenv("VMMALLOC_POOL_NODE") != NULL)
+		real[0] = '\0'; /* a node pool: the memfd's name matches */
+	else if (dir == NULL || realpath(dir, real) == NULL)
 		FAIL("VMMALLOC_POOL_DIR is not set or does not exist");
-	size_t rlen = strlen(real);
+	else
+		rlen = strlen(real);
 	DIR *d = opendir("/proc/self/fd");
 	CHECK(d != NULL);
 	int n = 0;
@@ -148,8 +186,10 @@ static inline int vt_pool_fds(int *fds, int max)
 		if (len <= 0)
 			continue;
 		target[len] = '\0';
-		if (strncmp(target, real, rlen) != 0 || target[rlen] != '/' ||
-		    strstr(target, " (deleted)") == NULL)
+		if (rlen == 0 ? strcmp(target, VT_MEMFD_POOL) != 0
+			      : (strncmp(target, real, rlen) != 0 ||
+				 target[rlen] != '/' ||
+				 strstr(target, " (deleted)") == NULL))
 			continue;
 		if (n < max)
 			fds[n] = atoi(e->d_name);
