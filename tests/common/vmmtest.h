@@ -80,23 +80,32 @@ struct vt_range {
 	uintptr_t lo, hi;
 };
 
+/* the mapping name of a pool on a NUMA node (VMMALLOC_POOL_NODE) */
+#define VT_MEMFD_POOL "/memfd:vmmalloc (deleted)"
+
 /*
- * Finds the mapping of a deleted file inside `dir` (the pool); returns
- * false if there is none.  Uses stdio, so call it before taking snapshots
- * that must not allocate.
+ * The lowest to highest address of the mappings in /proc/self/maps whose
+ * path is a deleted file inside `dir` (dir != NULL: the pool file) or, with
+ * dir NULL, the node pool's memfd; false if there is none.  Uses stdio, so
+ * call it before taking snapshots that must not allocate.
  */
-static inline bool vt_pool_range(const char *dir, struct vt_range *r)
+static inline bool vt_maps_range(const char *dir, struct vt_range *r)
 {
 	FILE *f = fopen("/proc/self/maps", "r");
 	if (f == NULL)
 		return false;
 	char line[4096];
-	size_t dlen = strlen(dir);
+	size_t dlen = dir != NULL ? strlen(dir) : 0;
 	bool found = false;
 	while (fgets(line, sizeof(line), f) != NULL) {
 		char *path = strchr(line, '/');
-		if (path == NULL || strncmp(path, dir, dlen) != 0 ||
-		    path[dlen] != '/' || strstr(path, " (deleted)") == NULL)
+		if (path == NULL)
+			continue;
+		if (dir != NULL ? strncmp(path, dir, dlen) != 0 ||
+					  path[dlen] != '/' ||
+					  strstr(path, " (deleted)") == NULL
+				: strncmp(path, VT_MEMFD_POOL,
+					  strlen(VT_MEMFD_POOL)) != 0)
 			continue;
 		uintptr_t lo, hi;
 		if (sscanf(line, "%" SCNxPTR "-%" SCNxPTR, &lo, &hi) != 2)
@@ -111,33 +120,16 @@ static inline bool vt_pool_range(const char *dir, struct vt_range *r)
 	return found;
 }
 
-/* the mapping name of a pool on a NUMA node (VMMALLOC_POOL_NODE) */
-#define VT_MEMFD_POOL "/memfd:vmmalloc (deleted)"
+/* the pool file's mapping inside `dir`; false if there is none */
+static inline bool vt_pool_range(const char *dir, struct vt_range *r)
+{
+	return vt_maps_range(dir, r);
+}
 
 /* the mapping of the memfd that holds a node pool; false if there is none */
 static inline bool vt_node_pool_range(struct vt_range *r)
 {
-	FILE *f = fopen("/proc/self/maps", "r");
-	if (f == NULL)
-		return false;
-	char line[4096];
-	bool found = false;
-	while (fgets(line, sizeof(line), f) != NULL) {
-		char *path = strchr(line, '/');
-		if (path == NULL || strncmp(path, VT_MEMFD_POOL,
-					    strlen(VT_MEMFD_POOL)) != 0)
-			continue;
-		uintptr_t lo, hi;
-		if (sscanf(line, "%" SCNxPTR "-%" SCNxPTR, &lo, &hi) != 2)
-			continue;
-		if (!found || lo < r->lo)
-			r->lo = lo;
-		if (!found || hi > r->hi)
-			r->hi = hi;
-		found = true;
-	}
-	fclose(f);
-	return found;
+	return vt_maps_range(NULL, r);
 }
 
 /* the pool's range, failing the test when there is no pool */
