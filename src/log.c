@@ -195,6 +195,12 @@ void vmm_msg_vformat(struct vmm_msg *m, const char *fmt, va_list ap)
 	msg_vformat(m, fmt, ap);
 }
 
+const char *vmm_msg_cstr(struct vmm_msg *m)
+{
+	m->buf[m->len] = '\0';
+	return m->buf;
+}
+
 void vmm_msg_format(struct vmm_msg *m, const char *fmt, ...)
 {
 	va_list ap;

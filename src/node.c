@@ -37,17 +37,6 @@
 #define MPOL_BIND 2
 #endif
 
-/* "/sys/devices/system/node/node<N>/<leaf>" into buf */
-static void node_path(char *buf, size_t size, unsigned node,
-		      const char *leaf)
-{
-	struct vmm_msg m = {.len = 0};
-	vmm_msg_format(&m, "/sys/devices/system/node/node%u/%s", node, leaf);
-	size_t n = m.len < size - 1 ? m.len : size - 1;
-	memcpy(buf, m.buf, n);
-	buf[n] = '\0';
-}
-
 /* the value of "<key> <digits> kB" in a node meminfo text, in bytes */
 static bool field_kb(const char *text, size_t len, const char *key,
 		     uint64_t *out)
@@ -76,19 +65,14 @@ bool vmm_node_parse_meminfo(const char *text, size_t len, unsigned node,
 			    struct vmm_node_mem *out)
 {
 	/* every line starts "Node <N> " */
-	struct vmm_msg m = {.len = 0};
-	char key[64];
+	struct vmm_msg key;
 	static const char *const keys[] = {"MemTotal:", "MemFree:",
 					   "Active(file):", "Inactive(file):"};
 	uint64_t v[4];
 	for (size_t k = 0; k < VMM_ARRAY_SIZE(keys); k++) {
-		m.len = 0;
-		vmm_msg_format(&m, "Node %u %s", node, keys[k]);
-		if (m.len >= sizeof(key))
-			return false;
-		memcpy(key, m.buf, m.len);
-		key[m.len] = '\0';
-		if (!field_kb(text, len, key, &v[k]))
+		key.len = 0;
+		vmm_msg_format(&key, "Node %u %s", node, keys[k]);
+		if (!field_kb(text, len, vmm_msg_cstr(&key), &v[k]))
 			return false;
 	}
 	out->total = v[0];
@@ -99,9 +83,9 @@ bool vmm_node_parse_meminfo(const char *text, size_t len, unsigned node,
 
 int vmm_node_meminfo(unsigned node, struct vmm_node_mem *out)
 {
-	char path[96];
-	node_path(path, sizeof(path), node, "meminfo");
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct vmm_msg path = {.len = 0};
+	vmm_msg_format(&path, "/sys/devices/system/node/node%u/meminfo", node);
+	int fd = open(vmm_msg_cstr(&path), O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return errno;
 	/* the whole file is ~1.5 KiB; sysfs hands it over in one read */

@@ -120,13 +120,6 @@ static __attribute__((noreturn)) void missing(const char *name)
 	vmm_die(&m);
 }
 
-/* a message's text as a C string (the buffer keeps a byte free) */
-static const char *msg_text(struct vmm_msg *m)
-{
-	m->buf[m->len] = '\0';
-	return m->buf;
-}
-
 /*
  * VMMALLOC_POOL_NODE: a decimal node id and nothing else, naming a node
  * that exists and has memory (read from sysfs now: a node without memory
@@ -149,16 +142,16 @@ static void parse_pool_node(const char *name, const char *v)
 		vmm_msg_format(&m, "NUMA node %u does not exist (no "
 				   "/sys/devices/system/node/node%u)",
 			       node, node);
-		bad_value(name, v, msg_text(&m));
+		bad_value(name, v, vmm_msg_cstr(&m));
 	}
 	if (err != 0) {
 		vmm_msg_format(&m, "cannot read the meminfo of NUMA node %u: %s",
 			       node, vmm_strerror(err));
-		bad_value(name, v, msg_text(&m));
+		bad_value(name, v, vmm_msg_cstr(&m));
 	}
 	if (mem.total == 0) {
 		vmm_msg_format(&m, "NUMA node %u has no memory", node);
-		bad_value(name, v, msg_text(&m));
+		bad_value(name, v, vmm_msg_cstr(&m));
 	}
 	vmm_opts.pool_node = (int)node;
 }

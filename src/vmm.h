@@ -99,6 +99,9 @@ void vmm_msg_hex(struct vmm_msg *m, uintptr_t v);
 __attribute__((format(printf, 2, 3))) void
 vmm_msg_format(struct vmm_msg *m, const char *fmt, ...);
 void vmm_msg_vformat(struct vmm_msg *m, const char *fmt, va_list ap);
+/* the text as a C string, terminated in place (the buffer keeps a byte
+ * free for it) */
+const char *vmm_msg_cstr(struct vmm_msg *m);
 /* "Error (libvmmalloc): <text>\n" on stderr, then abort() */
 __attribute__((noreturn)) void vmm_die(struct vmm_msg *m);
 /* the same line without terminating */
