@@ -28,7 +28,9 @@
  * - The copy is made in the pool directory as resolved at start-up
  *   (options.c): the program may have changed directory or overwritten its
  *   environment since.  A node pool's copy is a memfd bound to the node
- *   (pool.c): there is no directory.
+ *   (pool.c): there is no directory.  So is a device DAX pool's: the
+ *   child's heap is then memory, not the device; mode 1 is refused there
+ *   at start-up (options.c) and mode 3 has no fallback.
  * - On a node pool, mode 1's copy-on-write pages come from the node too
  *   (the private mapping is bound again); they are page faults, not
  *   commits, so the node guard does not see them.
@@ -116,7 +118,9 @@ static void fork_prepare(void)
 		int fd = clone_pool();
 		if (fd >= 0) {
 			clone_fd = fd;
-		} else if (vmm_opts.fork_mode == VMM_FORK_COPY) {
+		} else if (vmm_opts.fork_mode == VMM_FORK_COPY ||
+			   vmm_pool.devdax) {
+			/* a device has no private fallback (mode 3 = 2) */
 			/* the original's wording, which scripts grep for */
 			fork_failed("pool cloning failed", -fd);
 		} else {

@@ -10,6 +10,12 @@
  * - VMMALLOC_POOL_DIR and VMMALLOC_POOL_NODE exclude each other; the node
  *   is checked against sysfs here (exists, has memory), so a bad node is
  *   one line at start-up rather than failed commits later.
+ * - VMMALLOC_POOL_DIR may name a device DAX (/dev/daxX.Y) instead of a
+ *   directory: the pool is then a range of VMMALLOC_POOL_SIZE bytes of
+ *   the device (pool.c).  Checked here (is it device DAX, is the size
+ *   within it), and
+ *   fork mode 1, which the kernel cannot do there, is refused here; an
+ *   unset VMMALLOC_FORK means mode 2 on a device.
  * - Sizes accept plain bytes or a K, M, G or T suffix (powers of 1024);
  *   empty strings, signs, blanks, trailing garbage and overflow are errors
  *   (the original used atoll, so "16M" meant 16 bytes).
@@ -21,6 +27,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "libvmmalloc.h"
@@ -156,6 +164,35 @@ static void parse_pool_node(const char *name, const char *v)
 	vmm_opts.pool_node = (int)node;
 }
 
+/* a character device in VMMALLOC_POOL_DIR must be device DAX */
+static void check_device(const char *name, const char *path)
+{
+	vmm_opts.pool_device = false;
+	struct stat st;
+	if (stat(path, &st) != 0 || !S_ISCHR(st.st_mode))
+		return; /* a directory, or pool creation says what is wrong */
+	struct vmm_devdax dev;
+	int err = vmm_devdax_info(st.st_rdev, &dev);
+	if (err != 0) {
+		struct vmm_msg m = {.len = 0};
+		vmm_msg_format(&m, "%s=%s is a character device but not device "
+				   "DAX (",
+			       name, path);
+		if (err == ENODEV)
+			vmm_msg_format(&m, "/sys/dev/char/%u:%u/subsystem is "
+					   "not the dax bus)",
+				       major(st.st_rdev), minor(st.st_rdev));
+		else
+			vmm_msg_format(&m, "its sysfs attributes cannot be "
+					   "read: %s)",
+				       vmm_strerror(err));
+		vmm_die(&m);
+	}
+	vmm_opts.pool_device = true;
+	vmm_opts.device_size = dev.size;
+	vmm_opts.device_align = dev.align;
+}
+
 /*
  * The directory is captured once, as an absolute path: the program may
  * overwrite its environment strings (process titles) and change directory,
@@ -207,6 +244,7 @@ static void parse_pool_dir(const char *name, const char *v)
 	}
 	memcpy(dir + len, v, vlen + 1);
 	vmm_opts.pool_dir = dir;
+	check_device(name, dir);
 }
 
 static void parse_pool_size(const char *name, const char *v)
@@ -217,6 +255,26 @@ static void parse_pool_size(const char *name, const char *v)
 	const char *why = vmm_parse_size(v, &size);
 	if (why != NULL)
 		bad_value(name, v, why);
+	if (vmm_opts.pool_device && size > vmm_opts.device_size) {
+		struct vmm_msg m = {.len = 0};
+		vmm_msg_format(&m, "%s value (%zu) is larger than the device "
+				   "DAX %s (%llu bytes)",
+			       name, size, vmm_opts.pool_dir,
+			       (unsigned long long)vmm_opts.device_size);
+		vmm_die(&m);
+	}
+	if (vmm_opts.pool_device && size >= VMMALLOC_MIN_POOL &&
+	    size / vmm_opts.device_align * vmm_opts.device_align <
+		    VMMALLOC_MIN_POOL) {
+		struct vmm_msg m = {.len = 0};
+		vmm_msg_format(&m, "%s value (%zu) rounded down to the "
+				   "alignment of the device DAX %s (%llu) is "
+				   "less than minimum (%llu)",
+			       name, size, vmm_opts.pool_dir,
+			       (unsigned long long)vmm_opts.device_align,
+			       (unsigned long long)VMMALLOC_MIN_POOL);
+		vmm_die(&m);
+	}
 	if (size < VMMALLOC_MIN_POOL) {
 		struct vmm_msg m = {.len = 0};
 		vmm_msg_str(&m, name);
@@ -233,10 +291,23 @@ static void parse_pool_size(const char *name, const char *v)
 static void parse_fork(const char *name, const char *v)
 {
 	unsigned mode;
-	if (v == NULL)
+	if (v == NULL) {
+		/* mode 1 cannot work on a device: its copy is the default */
+		if (vmm_opts.pool_device)
+			vmm_opts.fork_mode = VMM_FORK_COPY;
 		return;
+	}
 	if (!vmm_parse_uint(v, 0, 3, &mode))
 		bad_value(name, v, NULL);
+	if (vmm_opts.pool_device && mode == VMM_FORK_PRIVATE) {
+		struct vmm_msg m = {.len = 0};
+		vmm_msg_format(&m, "%s=1 cannot work on the device DAX %s: the "
+				   "kernel refuses a private (copy-on-write) "
+				   "mapping of a device; use 2 (the child gets "
+				   "a copy in memory, the default there) or 0",
+			       name, vmm_opts.pool_dir);
+		vmm_die(&m);
+	}
 	vmm_opts.fork_mode = (enum vmm_fork_mode)mode;
 }
 

@@ -1,9 +1,21 @@
 /*
  * pool.c -- the pool file: an unlinked file in the pool directory (or, for
- * VMMALLOC_POOL_NODE, a memfd bound to the node), mapped MAP_SHARED at an
- * aligned address, backed range by range on demand.
+ * VMMALLOC_POOL_NODE, a memfd bound to the node, or a device DAX named by
+ * VMMALLOC_POOL_DIR), mapped MAP_SHARED at an aligned address, backed
+ * range by range on demand.
  *
  * NOTES
+ * - A device DAX pool (devdax.c reads the device) maps the device itself,
+ *   at and in multiples of its alignment.  Its contents outlive every
+ *   process, so "backed" means "zeroed by this process": commit zeroes
+ *   pages the first time, and since a device has no hole to punch,
+ *   decommit is refused (jemalloc then keeps the range committed and
+ *   knows it is not zero).  A pool is one range of the device, locked
+ *   (lock_range): a second process gets the next free range or, when
+ *   none is left, a clear error.  The lock belongs to the open device,
+ *   which the mapping holds as well, so it outlives the program closing
+ *   our descriptor and goes with the process (exit, crash, exec).  The kernel refuses a private mapping of a device (fork
+ *   mode 1), and fork copies go into a memfd.
  * - A node pool is the same machinery on a memfd: mbind on its mapping
  *   sets the shmem object's policy (node.c), so fallocate backs it from
  *   the node, MADV_REMOVE gives pages back to it, and the size stays a hard
@@ -38,6 +50,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -252,8 +265,8 @@ static int is_dax(int fd)
 	return (stx.stx_attributes & STATX_ATTR_DAX) != 0;
 }
 
-/* maps fd MAP_SHARED at an address aligned to `align` */
-static char *map_aligned(int fd, size_t size, size_t align)
+/* maps fd from offset off MAP_SHARED at an address aligned to `align` */
+static char *map_aligned(int fd, off_t off, size_t size, size_t align)
 {
 	size_t span = size + align;
 	char *res = mmap(NULL, span, PROT_NONE,
@@ -262,7 +275,7 @@ static char *map_aligned(int fd, size_t size, size_t align)
 		return NULL;
 	char *base = (char *)VMM_ALIGN_UP((uintptr_t)res, align);
 	char *map = mmap(base, size, PROT_READ | PROT_WRITE,
-			 MAP_SHARED | MAP_FIXED, fd, 0);
+			 MAP_SHARED | MAP_FIXED, fd, off);
 	if (map == MAP_FAILED) {
 		int err = errno;
 		munmap(res, span);
@@ -296,9 +309,9 @@ static int create_on(struct vmm_pool *p, int fd, size_t size, int node)
 	}
 	size_t psize = size & ~(page - 1);
 	size_t align = size >= VMM_GiB ? VMM_GiB : 2 * VMM_MiB;
-	char *base = map_aligned(fd, psize, align);
+	char *base = map_aligned(fd, 0, psize, align);
 	if (base == NULL && align > 2 * VMM_MiB)
-		base = map_aligned(fd, psize, 2 * VMM_MiB);
+		base = map_aligned(fd, 0, psize, 2 * VMM_MiB);
 	if (base == NULL) {
 		int err = errno;
 		close(fd);
@@ -322,6 +335,7 @@ static int create_on(struct vmm_pool *p, int fd, size_t size, int node)
 	}
 	adopt_fd(p, fd);
 	p->node = node;
+	p->memfd_copies = node >= 0;
 	p->dax = node >= 0 ? 0 : is_dax(fd);
 	p->file_size = size;
 	p->private_map = false;
@@ -351,6 +365,77 @@ int vmm_pool_create_node(struct vmm_pool *p, unsigned node, size_t size)
 	if (fd < 0)
 		return -fd;
 	return create_on(p, fd, size, (int)node);
+}
+
+/*
+ * Takes the first range of the device that no other process holds: the
+ * device is cut into ranges of the pool's size, each a lock of its own, so
+ * that several processes (a program and the programs it runs) can have
+ * pools on one device, never sharing a byte.  The lock is an open file
+ * description lock (F_OFD_SETLK) on the range: the mapping holds the
+ * description, so it lasts until the process has neither descriptor nor
+ * mapping, and it conflicts within one process too.
+ */
+static int lock_range(int fd, size_t psize, uint64_t dev_size, off_t *off)
+{
+	for (uint64_t at = 0; at + psize <= dev_size; at += psize) {
+		struct flock fl = {.l_type = F_WRLCK,
+				   .l_whence = SEEK_SET,
+				   .l_start = (off_t)at,
+				   .l_len = (off_t)psize};
+		if (fcntl(fd, F_OFD_SETLK, &fl) == 0) {
+			*off = (off_t)at;
+			return 0;
+		}
+		if (errno != EAGAIN && errno != EACCES)
+			return errno;
+	}
+	return EBUSY;
+}
+
+int vmm_pool_create_device(struct vmm_pool *p, const char *path, size_t size,
+			   size_t align, uint64_t dev_size)
+{
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return errno;
+	fd = move_high(fd);
+	size_t psize = size / align * align;
+	off_t off = 0;
+	int err = lock_range(fd, psize, dev_size, &off);
+	if (err != 0) {
+		close(fd);
+		return err;
+	}
+	/* the device's unit, or the alignment of a file pool if larger */
+	size_t want = psize >= VMM_GiB ? VMM_GiB : 2 * VMM_MiB;
+	char *base = map_aligned(fd, off, psize, align > want ? align : want);
+	if (base == NULL && want > align)
+		base = map_aligned(fd, off, psize, align);
+	if (base == NULL) {
+		err = errno;
+		close(fd);
+		return err;
+	}
+	p->dev_offset = (uint64_t)off;
+	p->page = (size_t)sysconf(_SC_PAGESIZE);
+	p->size = psize;
+	if (!map_backed(p)) {
+		err = errno;
+		munmap(base, psize);
+		close(fd);
+		return err;
+	}
+	adopt_fd(p, fd);
+	p->node = -1;
+	p->dax = 1;
+	p->devdax = true;
+	p->memfd_copies = true;
+	p->file_size = psize;
+	p->private_map = false;
+	p->can_fallocate = false;
+	p->base = base;
+	return 0;
 }
 
 void vmm_pool_destroy(struct vmm_pool *p)
@@ -402,6 +487,23 @@ static void page_range(const struct vmm_pool *p, const void *addr,
 }
 
 /*
+ * A device is always backed, but holds what its last user wrote: zeroes
+ * the pages of [first, end) that this process has not zeroed yet.  Only
+ * those: the others may hold live blocks (a range can reach from a
+ * granule in use into a fresh one).
+ */
+static void zero_fresh(struct vmm_pool *p, size_t first, size_t end)
+{
+	VMM_TRACK_QUIET_BEGIN();
+	for (size_t i = first; (i = find_page(p->backed, i, end, false)) < end;) {
+		size_t j = find_page(p->backed, i, end, true);
+		memset(p->base + i * p->page, 0, (j - i) * p->page);
+		i = j;
+	}
+	VMM_TRACK_QUIET_END();
+}
+
+/*
  * The engine commits slab by slab (4 KiB to a few pages at a time); one
  * fallocate each was 51,000 calls for a 400k-entry Python dict.  So
  * commit backs the whole aligned granule(s) around the range, once: later
@@ -426,9 +528,14 @@ int vmm_pool_commit(struct vmm_pool *p, void *addr, size_t len)
 		if (gend > pages)
 			gend = pages;
 		int err = ENOSPC;
-		if (gend - gfirst > end - first) /* ahead; exact if it fails */
+		if (p->devdax) {
+			zero_fresh(p, gfirst, gend);
+			err = 0;
+		} else if (gend - gfirst > end - first) {
+			/* ahead; exact if it fails */
 			err = back(p, p->base + gfirst * p->page,
 				   (gend - gfirst) * p->page);
+		}
 		if (err == 0) {
 			mark(p->backed, gfirst, gend, true);
 		} else {
@@ -448,7 +555,7 @@ int vmm_pool_decommit(struct vmm_pool *p, void *addr, size_t len)
 	 * After a private remap a hole would zero pages another process has
 	 * not copied yet: refuse, and jemalloc keeps the range committed.
 	 */
-	if (p->private_map || p->keep_backed)
+	if (p->private_map || p->keep_backed || p->devdax)
 		return EBUSY;
 	size_t first, end;
 	page_range(p, addr, len, &first, &end);
@@ -489,6 +596,8 @@ int vmm_pool_remap_private(struct vmm_pool *p)
 {
 	if (p->private_map)
 		return 0;
+	if (p->devdax)
+		return ENODEV; /* refused by the kernel, and at start-up */
 	int fd = own_fd(p);
 	if (fd < 0)
 		return EBADF;
@@ -618,7 +727,7 @@ int vmm_pool_clone(const struct vmm_pool *p, const char *dir)
 	size_t limit;
 	if (!vmm_pool_size_allowed(p->file_size, &limit))
 		return -EFBIG;
-	int fd = p->node >= 0 ? open_memfd() : open_tmpfile(dir, 0);
+	int fd = p->memfd_copies ? open_memfd() : open_tmpfile(dir, 0);
 	if (fd < 0)
 		return fd;
 	int err = 0;
@@ -686,5 +795,10 @@ int vmm_pool_adopt(struct vmm_pool *p, int fd)
 		close(old); /* only ever our own file */
 	adopt_fd(p, fd);
 	p->private_map = false;
+	if (p->devdax) { /* the child's pool is now the memfd copy */
+		p->devdax = false;
+		p->dax = 0;
+		p->can_fallocate = true;
+	}
 	return 0;
 }

@@ -138,6 +138,11 @@ static void print_text(const struct summary *s)
 	vmm_msg_str(&m, "backing:          ");
 	if (vmm_pool.node >= 0)
 		vmm_msg_format(&m, "numa node %d\n", vmm_pool.node);
+	else if (vmm_pool.devdax)
+		vmm_msg_format(&m, "device dax %s\n", vmm_opts.pool_dir);
+	else if (vmm_opts.pool_device) /* a fork child's copy (mode 2) */
+		vmm_msg_format(&m, "memfd, the fork copy of device dax %s\n",
+			       vmm_opts.pool_dir);
 	else
 		vmm_msg_format(&m, "file in %s\n", vmm_opts.pool_dir);
 	put(&m);
@@ -217,10 +222,18 @@ static void print_json(const struct summary *s)
 	vmm_msg_str(&m, vmm_pool.dax == 1 ? "true" : vmm_pool.dax == 0 ? "false" : "null");
 	vmm_msg_str(&m, ",\n");
 	put(&m);
-	/* "backing": "file" with "pool_dir", or "numa node" with
+	/* "backing": "file" or "device dax" (or "memfd", its fork copy)
+	 * with "pool_dir" (the directory or the device), or "numa node" with
 	 * "numa_node"; the other key is null */
 	vmm_msg_str(&m, "\"backing\": \"");
-	vmm_msg_str(&m, vmm_pool.node >= 0 ? "numa node" : "file");
+	const char *kind = "file";
+	if (vmm_pool.node >= 0)
+		kind = "numa node";
+	else if (vmm_pool.devdax)
+		kind = "device dax";
+	else if (vmm_opts.pool_device)
+		kind = "memfd";
+	vmm_msg_str(&m, kind);
 	vmm_msg_str(&m, "\",\n\"numa_node\": ");
 	if (vmm_pool.node >= 0)
 		vmm_msg_u64(&m, (uint64_t)vmm_pool.node);

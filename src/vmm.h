@@ -44,6 +44,9 @@ enum vmm_fork_mode {
 struct vmm_options {
 	const char *pool_dir; /* NULL when the pool is on a NUMA node */
 	int pool_node;        /* VMMALLOC_POOL_NODE, or -1 */
+	/* pool_dir names a device DAX (devdax.c): its size and alignment */
+	bool pool_device;
+	uint64_t device_size, device_align;
 	size_t pool_size;
 	enum vmm_fork_mode fork_mode;
 	bool pool_prealloc; /* VMMALLOC_POOL_PREALLOC=1: back the pool at start */
@@ -86,6 +89,14 @@ bool vmm_node_has_room(const struct vmm_node_mem *m, size_t len);
 int vmm_node_room(unsigned node, size_t len);
 /* mbind(MPOL_BIND, {node}) of a mapping, raw system call; 0 or errno */
 int vmm_node_bind(void *addr, size_t len, unsigned node);
+
+/* ---- devdax.c: a pool on device DAX (VMMALLOC_POOL_DIR=/dev/daxX.Y) ---- */
+struct vmm_devdax {
+	uint64_t size, align; /* bytes; every mapping a multiple of align */
+};
+/* what sysfs says of character device rdev: 0, ENODEV if it is not device
+ * DAX, or the errno of reading sysfs */
+int vmm_devdax_info(dev_t rdev, struct vmm_devdax *out);
 
 /* ---- log.c: messages through write(2) only ---- */
 struct vmm_msg {
@@ -214,6 +225,13 @@ struct vmm_pool {
 	int dax;
 	/* -1: a file in the pool directory; else a memfd bound to this node */
 	int node;
+	/* the pool is a range of a device DAX, locked for this process: never
+	 * a hole to punch (decommit refused), commit zeroes first (pool.c) */
+	bool devdax;
+	uint64_t dev_offset; /* where on the device the pool's range starts */
+	/* fork copies go into a memfd: a node's or a device's pool, and
+	 * every copy of one (no directory to make a file in) */
+	bool memfd_copies;
 };
 
 extern struct vmm_pool vmm_pool;
@@ -228,6 +246,11 @@ int vmm_pool_create(struct vmm_pool *p, const char *dir, size_t size,
 		    unsigned flags);
 /* creates a pool on a memfd whose pages all come from NUMA node `node` */
 int vmm_pool_create_node(struct vmm_pool *p, unsigned node, size_t size);
+/* creates a pool of size bytes (rounded down to align) on the first range
+ * of the device DAX at path (of dev_size bytes) that no other process has
+ * locked; EBUSY if every range is taken */
+int vmm_pool_create_device(struct vmm_pool *p, const char *path, size_t size,
+			   size_t align, uint64_t dev_size);
 /* unmaps and closes a pool (tests only: the library never does) */
 void vmm_pool_destroy(struct vmm_pool *p);
 /* false, with the limit, if RLIMIT_FSIZE forbids a file of size bytes */

@@ -41,6 +41,21 @@ static __attribute__((noreturn)) void creation_failed(int err)
 		vmm_msg_str(&m, ")");
 		vmm_die(&m);
 	}
+	if (vmm_opts.pool_device) {
+		vmm_msg_format(&m, " (VMMALLOC_POOL_DIR=%s, device DAX of %llu "
+				   "bytes, VMMALLOC_POOL_SIZE=%zu)",
+			       vmm_opts.pool_dir,
+			       (unsigned long long)vmm_opts.device_size,
+			       vmm_opts.pool_size);
+		if (err == EBUSY)
+			vmm_msg_format(&m, ": the device is in use: other "
+					   "processes hold every range of %llu "
+					   "bytes it has room for",
+				       (unsigned long long)(vmm_opts.pool_size /
+							    vmm_opts.device_align *
+							    vmm_opts.device_align));
+		vmm_die(&m);
+	}
 	vmm_msg_str(&m, " (VMMALLOC_POOL_DIR=");
 	vmm_msg_str(&m, vmm_opts.pool_dir);
 	vmm_msg_str(&m, ", VMMALLOC_POOL_SIZE=");
@@ -60,7 +75,9 @@ static __attribute__((noreturn)) void creation_failed(int err)
 static void check_file_limit(void)
 {
 	size_t limit;
-	if (vmm_pool_size_allowed(vmm_opts.pool_size, &limit))
+	/* a device is not a file: it never grows */
+	if (vmm_opts.pool_device ||
+	    vmm_pool_size_allowed(vmm_opts.pool_size, &limit))
 		return;
 	struct vmm_msg m = {.len = 0};
 	vmm_msg_str(&m, "VMMALLOC_POOL_SIZE value (");
@@ -81,16 +98,32 @@ bool vmm_lib_init(void)
 	check_file_limit();
 	VMM_LOG(3, "creating the pool");
 	bool on_node = vmm_opts.pool_node >= 0;
-	int err = on_node ? vmm_pool_create_node(&vmm_pool,
-						 (unsigned)vmm_opts.pool_node,
-						 vmm_opts.pool_size)
-			  : vmm_pool_create(&vmm_pool, vmm_opts.pool_dir,
-					    vmm_opts.pool_size, 0);
+	int err;
+	if (on_node)
+		err = vmm_pool_create_node(&vmm_pool,
+					   (unsigned)vmm_opts.pool_node,
+					   vmm_opts.pool_size);
+	else if (vmm_opts.pool_device)
+		err = vmm_pool_create_device(&vmm_pool, vmm_opts.pool_dir,
+					     vmm_opts.pool_size,
+					     (size_t)vmm_opts.device_align,
+					     vmm_opts.device_size);
+	else
+		err = vmm_pool_create(&vmm_pool, vmm_opts.pool_dir,
+				      vmm_opts.pool_size, 0);
 	if (err != 0)
 		creation_failed(err);
 	if (on_node) {
 		VMM_LOG(1, "pool backing: numa node %d (memfd, mbind "
 			   "MPOL_BIND)", vmm_opts.pool_node);
+	} else if (vmm_opts.pool_device) {
+		VMM_LOG(1, "pool backing: device dax %s (range at offset "
+			   "%llu of %llu bytes, alignment %llu; pages zeroed on "
+			   "first use)",
+			vmm_opts.pool_dir,
+			(unsigned long long)vmm_pool.dev_offset,
+			(unsigned long long)vmm_opts.device_size,
+			(unsigned long long)vmm_opts.device_align);
 	} else {
 		VMM_LOG(1, "pool backing: file in %s", vmm_opts.pool_dir);
 		VMM_LOG(1, "pool directory %s is %s", vmm_opts.pool_dir,

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -85,12 +86,15 @@ struct vt_range {
 
 /*
  * The lowest to highest address of the mappings in /proc/self/maps whose
- * path is a deleted file inside `dir` (dir != NULL: the pool file) or, with
- * dir NULL, the node pool's memfd; false if there is none.  Uses stdio, so
- * call it before taking snapshots that must not allocate.
+ * path is a deleted file inside `dir` (dir != NULL: the pool file), or the
+ * device `dir` itself (a device DAX pool: VMMALLOC_POOL_DIR=/dev/daxX.Y),
+ * or, with dir NULL, the node pool's memfd; false if there is none.  Uses
+ * stdio, so call it before taking snapshots that must not allocate.
  */
 static inline bool vt_maps_range(const char *dir, struct vt_range *r)
 {
+	struct stat st;
+	bool device = dir != NULL && stat(dir, &st) == 0 && !S_ISDIR(st.st_mode);
 	FILE *f = fopen("/proc/self/maps", "r");
 	if (f == NULL)
 		return false;
@@ -101,11 +105,13 @@ static inline bool vt_maps_range(const char *dir, struct vt_range *r)
 		char *path = strchr(line, '/');
 		if (path == NULL)
 			continue;
-		if (dir != NULL ? strncmp(path, dir, dlen) != 0 ||
-					  path[dlen] != '/' ||
-					  strstr(path, " (deleted)") == NULL
-				: strncmp(path, VT_MEMFD_POOL,
-					  strlen(VT_MEMFD_POOL)) != 0)
+		if (device ? strncmp(path, dir, dlen) != 0 ||
+				     path[dlen] != '\n'
+		    : dir != NULL ? strncmp(path, dir, dlen) != 0 ||
+					    path[dlen] != '/' ||
+					    strstr(path, " (deleted)") == NULL
+				  : strncmp(path, VT_MEMFD_POOL,
+					    strlen(VT_MEMFD_POOL)) != 0)
 			continue;
 		uintptr_t lo, hi;
 		if (sscanf(line, "%" SCNxPTR "-%" SCNxPTR, &lo, &hi) != 2)
@@ -147,7 +153,8 @@ static inline struct vt_range vt_pool(void)
 	char real[4096];
 	if (realpath(dir, real) == NULL)
 		FAIL("realpath(%s): %s", dir, strerror(errno));
-	if (!vt_pool_range(real, &r))
+	/* a device's pool after a fork in mode 2: the child's memfd copy */
+	if (!vt_pool_range(real, &r) && !vt_node_pool_range(&r))
 		FAIL("no pool mapping of %s in /proc/self/maps", real);
 	return r;
 }
