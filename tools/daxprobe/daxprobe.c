@@ -17,22 +17,39 @@
  * - Character device: device DAX when /sys/dev/char/MAJ:MIN/subsystem ends in
  *   "/dax" (bus/dax, or class/dax before 5.1).  Its "size" and "align" are
  *   read there; a kernel without "align" (before 5.10) maps at 2 MiB, as the
- *   library assumes too.  The lock test is the library's own: flock(LOCK_EX|
- *   LOCK_NB), held only while the probe maps one alignment unit and flips one
- *   byte back and forth, then released.  A device this user cannot open is
- *   looked up in /proc/locks instead (the holder's pid comes from there too).
- *   A locked device is never mapped: its bytes belong to the holder.
+ *   library assumes too.
+ * - In use: the library cuts a device into ranges of the pool's size and
+ *   each process takes the first free one with an open file description
+ *   lock (F_OFD_SETLK), so a program and the programs it runs share one
+ *   device.  The probe reads those ranges in /proc/locks (OFD and POSIX
+ *   locks on the device's inode; POSIX ones conflict with OFD ones, flock
+ *   ones do not and are ignored): in_use=, held= (the bytes of their union
+ *   within the device) and pids= where locked= and holder= were (the flock
+ *   the library no longer takes), and ranges=START+LEN:PID,... (appended).
+ *   /proc/locks gives an OFD lock pid -1: its holders are found in
+ *   /proc/PID/fdinfo ("lock:" lines) and /proc/PID/maps (a mapping of the
+ *   range keeps the lock after the descriptor is closed); another user's
+ *   processes are not readable, and show as "unknown" / "?".  Without
+ *   /proc/locks, F_OFD_GETLK over the whole device says only yes or no.
+ * - A device partly in use is not an error: a pool takes a free range.  The
+ *   write test (map one alignment unit, flip byte 0 and back) runs under
+ *   the probe's own F_OFD_SETLK on [0, align): when that range is held the
+ *   probe neither maps nor writes (map_shared=unknown) and says why, so it
+ *   never touches a byte another process may be using.
+ * - --list (and --list DEV...) never maps nor writes a device: sysfs and
+ *   /proc only.  --list does create (and unlink) a probe file in each DAX
+ *   mount it can write.
  * - Node: /sys/devices/system/node/nodeN: "meminfo" (MemTotal, MemFree in
  *   kB) and "cpulist" (empty: memory-only).  A node onlined from a device DAX
  *   by dax_kmem names it: the dax device whose target_node is N, driver kmem.
- * - --list never maps nor writes a device: sysfs, flock and /proc/locks only.
- *   It does create (and unlink) a probe file in each DAX mount it can write.
- * - Exit status: 0 yes (DAX directory; device DAX that maps and is free;
+ * - Exit status: 0 yes (DAX directory; device DAX that maps, or whose first
+ *   unit is held by another process, with bytes no one holds;
  *   memory-only node with memory; --list done), 1 no (directory not on DAX,
  *   character device that is not device DAX or has no size or does not map,
  *   node with CPUs or without memory), 2 error (bad argument, no such
  *   directory/device/node, cannot create a file or open the device),
- *   3 device DAX locked by another process.
+ *   3 device DAX wholly in use (other processes hold every byte: no pool of
+ *   any size can be made there now).
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -45,7 +62,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -63,7 +79,7 @@
 #define MAP_SYNC 0x80000
 #endif
 
-enum { PROBE_YES = 0, PROBE_NO = 1, PROBE_ERROR = 2, PROBE_LOCKED = 3 };
+enum { PROBE_YES = 0, PROBE_NO = 1, PROBE_ERROR = 2, PROBE_IN_USE = 3 };
 enum tri { TRI_NO, TRI_YES, TRI_UNKNOWN };
 
 #define NODE_DIR "/sys/devices/system/node"
@@ -272,42 +288,304 @@ static void chardev_subsystem(dev_t rdev, char *out, size_t len)
 }
 
 /*
- * Who holds a flock on the inode (st_dev, st_ino), from /proc/locks:
- * TRI_YES with *pid set, TRI_NO, or TRI_UNKNOWN when the table is unreadable.
- * Lines: "1: FLOCK  ADVISORY  WRITE 1234 00:05:567 0 EOF" (blocked waiters
- * have "->" after the number and hold nothing).
+ * What other processes hold of a device: the library's pools are open file
+ * description locks (F_OFD_SETLK) on ranges of it, one range a process.
+ * /proc/locks lists them ("1: OFDLCK ADVISORY  WRITE -1 00:05:567 0 67108863",
+ * blocked waiters have "->" after the number and hold nothing) but gives an
+ * OFD lock no pid (-1): its holders are the processes whose open file shows
+ * the same lock in /proc/PID/fdinfo/FD ("lock:\t..."), or that map the
+ * range (the mapping holds the description after the descriptor is closed).
+ * POSIX locks (F_SETLK, lockf) conflict with OFD locks and carry their pid;
+ * flock(2) locks do not conflict with either and are not counted.
  */
-static enum tri proc_locks_holder(const struct stat *st, long *pid)
+#define MAX_RANGES 64
+#define MAX_PIDS 8
+
+struct held {
+	uint64_t start, end;	/* [start, end); end UINT64_MAX: to EOF */
+	int ofd;		/* OFD (pid from fdinfo/maps), else POSIX */
+	unsigned npids;
+	long pids[MAX_PIDS];
+};
+
+struct usage {
+	enum tri in_use;
+	int bytes_known;	/* /proc/locks read: ranges and bytes are exact */
+	unsigned n;
+	struct held r[MAX_RANGES];
+	uint64_t bytes;		/* the union of the ranges, within the device */
+};
+
+static void add_pid(struct held *h, long pid)
 {
-	FILE *f = fopen("/proc/locks", "re");
-	if (f == NULL)
-		return TRI_UNKNOWN;
-	enum tri found = TRI_NO;
-	char line[256];
-	while (found != TRI_YES && fgets(line, sizeof(line), f) != NULL) {
-		char type[16], arrow[4];
-		long p;
-		unsigned mj, mn;
-		unsigned long long ino;
-		if (sscanf(line, "%*d: %3s", arrow) == 1 && strcmp(arrow, "->") == 0)
+	for (unsigned i = 0; i < h->npids; i++)
+		if (h->pids[i] == pid)
+			return;
+	if (h->npids < MAX_PIDS)
+		h->pids[h->npids++] = pid;
+}
+
+/* one lock line (of /proc/locks, or fdinfo after "lock:\t"): 1 if it is an
+ * OFD or POSIX lock held on (dev, ino), with its type and range */
+static int parse_lock(const char *line, const struct stat *st, char *type, size_t tlen,
+		      long *pid, uint64_t *start, uint64_t *end)
+{
+	char t[16], arrow[4], last[24];
+	unsigned mj, mn;
+	unsigned long long ino, s;
+	if (sscanf(line, "%*d: %3s", arrow) == 1 && strcmp(arrow, "->") == 0)
+		return 0;
+	if (sscanf(line, "%*d: %15s %*s %*s %ld %x:%x:%llu %llu %23s", t, pid, &mj, &mn,
+		   &ino, &s, last) != 7)
+		return 0;
+	if ((strcmp(t, "OFDLCK") != 0 && strcmp(t, "POSIX") != 0) ||
+	    mj != major(st->st_dev) || mn != minor(st->st_dev) ||
+	    ino != (unsigned long long)st->st_ino)
+		return 0;
+	*start = (uint64_t)s;
+	if (strcmp(last, "EOF") == 0) {
+		*end = UINT64_MAX;
+	} else {
+		char *e;
+		unsigned long long v = strtoull(last, &e, 10);
+		if (*e != '\0')
+			return 0;
+		*end = (uint64_t)v + 1; /* /proc/locks gives the last byte */
+	}
+	copy_str(type, tlen, t);
+	return 1;
+}
+
+/* the OFD ranges' holders: fdinfo lock lines, then mappings of the range */
+static void ofd_holders(struct usage *u, const struct stat *st)
+{
+	DIR *proc = opendir("/proc");
+	if (proc == NULL)
+		return;
+	struct dirent *e;
+	while ((e = readdir(proc)) != NULL) {
+		char *end;
+		long pid = strtol(e->d_name, &end, 10);
+		if (pid <= 0 || *end != '\0')
 			continue;
-		if (sscanf(line, "%*d: %15s %*s %*s %ld %x:%x:%llu", type, &p, &mj, &mn,
-			   &ino) != 5)
-			continue;
-		if (strcmp(type, "FLOCK") == 0 && mj == major(st->st_dev) &&
-		    mn == minor(st->st_dev) && ino == (unsigned long long)st->st_ino) {
-			found = TRI_YES;
-			*pid = p;
+		char path[PATH_MAX], line[512];
+		(void)snprintf(path, sizeof(path), "/proc/%ld/fdinfo", pid);
+		DIR *fds = opendir(path); /* another user's: not readable */
+		struct dirent *f;
+		while (fds != NULL && (f = readdir(fds)) != NULL) {
+			if (f->d_name[0] == '.')
+				continue;
+			(void)snprintf(path, sizeof(path), "/proc/%ld/fdinfo/%s", pid, f->d_name);
+			FILE *fi = fopen(path, "re");
+			if (fi == NULL)
+				continue;
+			while (fgets(line, sizeof(line), fi) != NULL) {
+				char type[16];
+				long p;
+				uint64_t s, en;
+				if (strncmp(line, "lock:", 5) != 0 ||
+				    !parse_lock(line + 5 + strspn(line + 5, " \t"), st, type,
+						sizeof(type), &p, &s, &en) ||
+				    strcmp(type, "OFDLCK") != 0)
+					continue;
+				for (unsigned i = 0; i < u->n; i++)
+					if (u->r[i].ofd && u->r[i].start == s && u->r[i].end == en)
+						add_pid(&u->r[i], pid);
+			}
+			(void)fclose(fi);
 		}
+		if (fds != NULL)
+			(void)closedir(fds);
+		(void)snprintf(path, sizeof(path), "/proc/%ld/maps", pid);
+		FILE *m = fopen(path, "re");
+		while (m != NULL && fgets(line, sizeof(line), m) != NULL) {
+			unsigned long lo, hi;
+			unsigned long long off, ino;
+			unsigned mj, mn;
+			if (sscanf(line, "%lx-%lx %*s %llx %x:%x %llu", &lo, &hi, &off, &mj, &mn,
+				   &ino) != 6 || mj != major(st->st_dev) ||
+			    mn != minor(st->st_dev) || ino != (unsigned long long)st->st_ino)
+				continue;
+			uint64_t mend = (uint64_t)off + (hi - lo);
+			for (unsigned i = 0; i < u->n; i++)
+				if (u->r[i].ofd && u->r[i].start < mend && (uint64_t)off < u->r[i].end)
+					add_pid(&u->r[i], pid);
+		}
+		if (m != NULL)
+			(void)fclose(m);
+	}
+	(void)closedir(proc);
+}
+
+/* the ranges of the device that other processes hold, and by whom; fd: the
+ * open device or -1, asked (F_OFD_GETLK) only when /proc/locks is unreadable */
+static void device_usage(const struct stat *st, int fd, uint64_t size, struct usage *u)
+{
+	memset(u, 0, sizeof(*u));
+	u->in_use = TRI_UNKNOWN;
+	FILE *f = fopen("/proc/locks", "re");
+	if (f == NULL) {
+		struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+		if (fd >= 0 && fcntl(fd, F_OFD_GETLK, &fl) == 0)
+			u->in_use = fl.l_type == F_UNLCK ? TRI_NO : TRI_YES;
+		return;
+	}
+	char line[256];
+	int any_ofd = 0;
+	while (fgets(line, sizeof(line), f) != NULL && u->n < MAX_RANGES) {
+		char type[16];
+		long pid;
+		struct held h = { .npids = 0 };
+		if (!parse_lock(line, st, type, sizeof(type), &pid, &h.start, &h.end))
+			continue;
+		h.ofd = strcmp(type, "OFDLCK") == 0;
+		any_ofd |= h.ofd;
+		if (!h.ofd && pid > 0)
+			add_pid(&h, pid);
+		u->r[u->n++] = h;
 	}
 	(void)fclose(f);
-	return found;
+	u->bytes_known = 1;
+	u->in_use = u->n > 0 ? TRI_YES : TRI_NO;
+	if (any_ofd)
+		ofd_holders(u, st);
+	/* sorted by start (insertion: a handful), then the union's length */
+	for (unsigned i = 1; i < u->n; i++)
+		for (unsigned j = i; j > 0 && u->r[j - 1].start > u->r[j].start; j--) {
+			struct held t = u->r[j];
+			u->r[j] = u->r[j - 1];
+			u->r[j - 1] = t;
+		}
+	uint64_t upto = 0;
+	for (unsigned i = 0; i < u->n; i++) {
+		uint64_t s = u->r[i].start > upto ? u->r[i].start : upto;
+		uint64_t e = u->r[i].end < size ? u->r[i].end : size;
+		if (e > s) {
+			u->bytes += e - s;
+			upto = e;
+		}
+	}
+}
+
+/* " in_use=yes held=N pids=P,Q": every pid once, "unknown" if a range has none */
+static void print_usage(const struct usage *u)
+{
+	printf(" in_use=%s", tri_name(u->in_use));
+	if (!u->bytes_known) {
+		printf(" held=unknown pids=unknown");
+		return;
+	}
+	printf(" held=%" PRIu64 " pids=", u->bytes);
+	if (u->n == 0) {
+		printf("none");
+		return;
+	}
+	long seen[MAX_RANGES * MAX_PIDS];
+	unsigned nseen = 0, unknown = 0;
+	for (unsigned i = 0; i < u->n; i++) {
+		unknown |= u->r[i].npids == 0;
+		for (unsigned k = 0; k < u->r[i].npids; k++) {
+			unsigned j = 0;
+			while (j < nseen && seen[j] != u->r[i].pids[k])
+				j++;
+			if (j == nseen) {
+				printf("%s%ld", nseen ? "," : "", u->r[i].pids[k]);
+				seen[nseen++] = u->r[i].pids[k];
+			}
+		}
+	}
+	if (unknown)
+		printf("%sunknown", nseen ? "," : "");
+}
+
+/* " ranges=START+LEN:PID/PID,...": LEN "EOF" for a lock to the end, PID "?"
+ * when no process of ours shows it (another user's) */
+static void print_ranges(const struct usage *u)
+{
+	if (!u->bytes_known) {
+		printf(" ranges=unknown");
+		return;
+	}
+	printf(" ranges=");
+	if (u->n == 0)
+		printf("none");
+	for (unsigned i = 0; i < u->n; i++) {
+		printf("%s%" PRIu64 "+", i ? "," : "", u->r[i].start);
+		if (u->r[i].end == UINT64_MAX)
+			printf("EOF");
+		else
+			printf("%" PRIu64, u->r[i].end - u->r[i].start);
+		putchar(':');
+		if (u->r[i].npids == 0)
+			putchar('?');
+		for (unsigned k = 0; k < u->r[i].npids; k++)
+			printf("%s%ld", k ? "/" : "", u->r[i].pids[k]);
+	}
+}
+
+/* "pid 1234", "pids 1234, 5678" or "pid unknown" for a message */
+static void pids_text(const struct usage *u, char *out, size_t len)
+{
+	long seen[MAX_RANGES * MAX_PIDS];
+	unsigned n = 0;
+	for (unsigned i = 0; i < u->n; i++)
+		for (unsigned k = 0; k < u->r[i].npids; k++) {
+			unsigned j = 0;
+			while (j < n && seen[j] != u->r[i].pids[k])
+				j++;
+			if (j == n)
+				seen[n++] = u->r[i].pids[k];
+		}
+	if (n == 0) {
+		copy_str(out, len, "pid unknown");
+		return;
+	}
+	size_t at = (size_t)snprintf(out, len, "%s", n > 1 ? "pids " : "pid ");
+	for (unsigned j = 0; j < n && at < len; j++)
+		at += (size_t)snprintf(out + at, len - at, "%s%ld", j ? ", " : "", seen[j]);
 }
 
 static const char *access_name(const char *dev)
 {
 	int r = access(dev, R_OK) == 0, w = access(dev, W_OK) == 0;
 	return r && w ? "rw" : r ? "ro" : w ? "wo" : "none";
+}
+
+/*
+ * The one-byte write test: under our own OFD lock on [0, len), so never a
+ * byte that a pool (another process's locked range) may be using.  TRI_NO
+ * if the mapping fails, TRI_UNKNOWN if the range is held (nothing written).
+ */
+static enum tri write_test(const char *name, int fd, size_t len)
+{
+	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0,
+			   .l_len = (off_t)len};
+	if (fcntl(fd, F_OFD_SETLK, &fl) != 0) {
+		if (errno == EAGAIN || errno == EACCES)
+			fprintf(stderr, "vmmalloc-daxprobe: %s: bytes [0, %zu) are held by another"
+				" process: not mapped, not written\n", name, len);
+		else
+			fprintf(stderr, "vmmalloc-daxprobe: %s: F_OFD_SETLK on [0, %zu): %s: not"
+				" mapped, not written\n", name, len, strerror(errno));
+		return TRI_UNKNOWN;
+	}
+	enum tri mapped;
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED) {
+		mapped = TRI_NO;
+		fprintf(stderr, "vmmalloc-daxprobe: %s: mmap of %zu bytes: %s\n", name, len,
+			strerror(errno));
+	} else {
+		volatile char *c = p;
+		char old = c[0];
+		c[0] = (char)~old;
+		mapped = c[0] == (char)~old ? TRI_YES : TRI_NO;
+		c[0] = old;
+		(void)munmap(p, len);
+	}
+	fl.l_type = F_UNLCK;
+	(void)fcntl(fd, F_OFD_SETLK, &fl);
+	return mapped;
 }
 
 /*
@@ -318,74 +596,62 @@ static int probe_devdax(const char *name, const char *dev, const struct stat *st
 			struct devdax *d, int map)
 {
 	devdax_read(d);
-	enum tri locked = TRI_UNKNOWN, mapped = TRI_UNKNOWN;
-	long holder = 0;
+	enum tri mapped = TRI_UNKNOWN;
+	struct usage u = { .in_use = TRI_UNKNOWN };
 	int fd = -1, open_err = 0;
 	const char *acc = "none";
 	if (dev != NULL) {
 		acc = access_name(dev);
-		fd = open(dev, O_RDWR | O_CLOEXEC);
+		fd = open(dev, (map ? O_RDWR : O_RDONLY) | O_CLOEXEC);
 		if (fd < 0) {
 			open_err = errno; /* a pool needs read-write */
-			if (errno == EACCES) /* read-only is enough to test the lock */
+			if (map && errno == EACCES) /* enough to ask F_OFD_GETLK */
 				fd = open(dev, O_RDONLY | O_CLOEXEC);
 		}
+		if (!map)
+			open_err = strcmp(acc, "rw") == 0 ? 0 : EACCES;
+		device_usage(st, fd, d->size, &u);
 	}
-	if (fd >= 0) {
-		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
-			locked = TRI_NO;
-		} else if (errno == EWOULDBLOCK) {
-			locked = TRI_YES;
-			(void)proc_locks_holder(st, &holder);
-		}
-	} else if (dev != NULL) {
-		locked = proc_locks_holder(st, &holder);
-	}
-	if (map && locked == TRI_NO && open_err == 0 && d->size > 0) {
-		/* one alignment unit (the whole device if smaller), under our lock */
+	int all_held = u.bytes_known && d->size > 0 && u.bytes >= d->size;
+	if (map && open_err == 0 && d->size > 0 && !all_held) {
+		/* one alignment unit (the whole device if smaller) */
 		size_t len = (size_t)(d->align <= d->size ? d->align : d->size);
-		void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-		if (p == MAP_FAILED) {
-			mapped = TRI_NO;
-			fprintf(stderr, "vmmalloc-daxprobe: %s: mmap of %zu bytes: %s\n", name,
-				len, strerror(errno));
-		} else {
-			volatile char *c = p;
-			char old = c[0];
-			c[0] = (char)~old;
-			mapped = c[0] == (char)~old ? TRI_YES : TRI_NO;
-			c[0] = old;
-			(void)munmap(p, len);
-		}
+		mapped = write_test(name, fd, len);
 	}
 	if (fd >= 0)
-		(void)close(fd); /* drops the lock */
+		(void)close(fd);
 
 	int dax = dev != NULL && d->size > 0 && mapped != TRI_NO;
 	printf("%s: kind=devdax dax=%s devdax=yes", name, dax ? "yes" : "no");
 	if (map)
 		printf(" map_shared=%s", tri_name(mapped));
-	printf(" size=%" PRIu64 " align=%" PRIu64 " locked=%s", d->size, d->align,
-	       tri_name(locked));
-	if (locked == TRI_YES && holder > 0)
-		printf(" holder=%ld", holder);
+	printf(" size=%" PRIu64 " align=%" PRIu64, d->size, d->align);
+	print_usage(&u);
 	printf(" access=%s driver=%s", acc, d->driver[0] ? d->driver : "none");
 	if (d->target_node[0] != '\0')
 		printf(" target_node=%s", d->target_node);
 	if (dev == NULL)
 		printf(" chardev=none");
+	else
+		print_ranges(&u);
 	putchar('\n');
 
-	if (locked == TRI_YES) {
-		if (holder > 0)
-			fprintf(stderr, "vmmalloc-daxprobe: %s: locked by another process (pid %ld)\n",
-				name, holder);
-		else
-			fprintf(stderr, "vmmalloc-daxprobe: %s: locked by another process\n", name);
-		return PROBE_LOCKED;
+	char who[160];
+	pids_text(&u, who, sizeof(who));
+	if (all_held) {
+		fprintf(stderr, "vmmalloc-daxprobe: %s: in use: other processes hold all of its"
+			" %" PRIu64 " bytes (%s)\n", name, d->size, who);
+		return PROBE_IN_USE;
 	}
+	if (u.in_use == TRI_YES && u.bytes_known)
+		fprintf(stderr, "vmmalloc-daxprobe: %s: partly in use: %" PRIu64 " of %" PRIu64
+			" bytes held by other processes (%s); a pool takes a free range\n", name,
+			u.bytes, d->size, who);
+	else if (u.in_use == TRI_YES)
+		fprintf(stderr, "vmmalloc-daxprobe: %s: partly in use by other processes"
+			" (/proc/locks unreadable: how much is unknown)\n", name);
 	if (open_err != 0) {
-		if (map) /* --list: access=none says it */
+		if (map) /* --list: access= says it */
 			fprintf(stderr, "vmmalloc-daxprobe: %s: open read-write: %s\n", name,
 				strerror(open_err));
 		return PROBE_ERROR;
@@ -400,7 +666,8 @@ static int probe_devdax(const char *name, const char *dev, const struct stat *st
 	return dax ? PROBE_YES : PROBE_NO;
 }
 
-static int probe_chardev(const char *dev, const struct stat *st)
+/* map: 1 for the write test, 0 for --list DEV */
+static int probe_chardev(const char *dev, const struct stat *st, int map)
 {
 	char subsys[64];
 	chardev_subsystem(st->st_rdev, subsys, sizeof(subsys));
@@ -408,7 +675,7 @@ static int probe_chardev(const char *dev, const struct stat *st)
 		struct devdax d = { .size = 0 };
 		(void)snprintf(d.sys, sizeof(d.sys), "/sys/dev/char/%u:%u",
 			       major(st->st_rdev), minor(st->st_rdev));
-		return probe_devdax(dev, dev, st, &d, 1);
+		return probe_devdax(dev, dev, st, &d, map);
 	}
 	printf("%s: kind=chardev dax=no devdax=no rdev=%u:%u subsystem=%s\n", dev,
 	       major(st->st_rdev), minor(st->st_rdev), subsys[0] ? subsys : "unknown");
@@ -610,18 +877,43 @@ static int list_all(void)
 static void usage(FILE *f)
 {
 	fputs("usage: vmmalloc-daxprobe DIR|/dev/daxX.Y|node:N\n"
-	      "       vmmalloc-daxprobe --list\n"
+	      "       vmmalloc-daxprobe --list [/dev/daxX.Y ...]\n"
 	      "  DIR          is the directory on a DAX filesystem (statx + MAP_SYNC)?\n"
-	      "  /dev/daxX.Y  device DAX: size and alignment (sysfs), locked by another\n"
-	      "               process (flock), maps and writes one alignment unit\n"
+	      "  /dev/daxX.Y  device DAX: size and alignment (sysfs), the ranges other\n"
+	      "               processes hold (OFD/POSIX locks: in_use, held bytes, pids),\n"
+	      "               maps and writes one byte of [0, align) under its own lock\n"
 	      "  node:N       NUMA node N: memory, free memory, CPUs, memory-only?\n"
 	      "  --list       every DAX-mounted filesystem, every device DAX and every\n"
-	      "               memory-only NUMA node, then 'list: dir=N devdax=N node=N'\n"
+	      "               memory-only NUMA node, then 'list: dir=N devdax=N node=N';\n"
+	      "               with devices: only their lines; never maps nor writes one\n"
 	      "  prints one line per object: 'NAME: kind=dir|devdax|chardev|node key=value ...'\n"
-	      "  exit status: 0 yes (DAX directory, free device DAX, memory-only node;\n"
+	      "  exit status: 0 yes (DAX directory, device DAX with room, memory-only node;\n"
 	      "  --list done), 1 no (not DAX, not device DAX, node with CPUs or no memory),\n"
 	      "  2 error (bad argument, no such directory/device/node, cannot open or\n"
-	      "  create), 3 device DAX locked by another process\n", f);
+	      "  create), 3 device DAX wholly in use (other processes hold every byte)\n", f);
+}
+
+/* --list DEV...: the device lines alone, never mapped nor written; the
+ * worst status of them */
+static int list_devices(int n, char **devs)
+{
+	int rc = PROBE_YES;
+	for (int i = 0; i < n; i++) {
+		struct stat st;
+		int r;
+		if (stat(devs[i], &st) != 0) {
+			fprintf(stderr, "vmmalloc-daxprobe: %s: %s\n", devs[i], strerror(errno));
+			r = PROBE_ERROR;
+		} else if (!S_ISCHR(st.st_mode)) {
+			fprintf(stderr, "vmmalloc-daxprobe: %s: not a character device\n", devs[i]);
+			r = PROBE_ERROR;
+		} else {
+			r = probe_chardev(devs[i], &st, 0);
+		}
+		if (r > rc)
+			rc = r;
+	}
+	return rc;
 }
 
 int main(int argc, char *argv[])
@@ -630,6 +922,8 @@ int main(int argc, char *argv[])
 		usage(stdout);
 		return 0;
 	}
+	if (argc > 2 && !strcmp(argv[1], "--list"))
+		return list_devices(argc - 2, argv + 2);
 	if (argc != 2) {
 		usage(stderr);
 		return PROBE_ERROR;
@@ -649,7 +943,7 @@ int main(int argc, char *argv[])
 		return PROBE_ERROR;
 	}
 	if (S_ISCHR(st.st_mode))
-		return probe_chardev(argv[1], &st);
+		return probe_chardev(argv[1], &st, 1);
 	if (!S_ISDIR(st.st_mode)) {
 		fprintf(stderr, "vmmalloc-daxprobe: %s: not a directory or a character device\n",
 			argv[1]);
