@@ -48,8 +48,8 @@
  *   character device that is not device DAX or has no size or does not map,
  *   node with CPUs or without memory), 2 error (bad argument, no such
  *   directory/device/node, cannot create a file or open the device),
- *   3 device DAX wholly in use (other processes hold every byte: no pool of
- *   any size can be made there now).
+ *   3 device DAX wholly in use (other processes hold all of it but less than
+ *   one alignment unit: no pool of any size can be made there now).
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -612,7 +612,9 @@ static int probe_devdax(const char *name, const char *dev, const struct stat *st
 			open_err = strcmp(acc, "rw") == 0 ? 0 : EACCES;
 		device_usage(st, fd, d->size, &u);
 	}
-	int all_held = u.bytes_known && d->size > 0 && u.bytes >= d->size;
+	/* less than one alignment unit free: no pool of any size fits */
+	uint64_t unit = d->align < d->size ? d->align : d->size;
+	int all_held = u.bytes_known && d->size > 0 && d->size - u.bytes < unit;
 	if (map && open_err == 0 && d->size > 0 && !all_held) {
 		/* one alignment unit (the whole device if smaller) */
 		size_t len = (size_t)(d->align <= d->size ? d->align : d->size);
@@ -639,8 +641,13 @@ static int probe_devdax(const char *name, const char *dev, const struct stat *st
 	char who[160];
 	pids_text(&u, who, sizeof(who));
 	if (all_held) {
-		fprintf(stderr, "vmmalloc-daxprobe: %s: in use: other processes hold all of its"
-			" %" PRIu64 " bytes (%s)\n", name, d->size, who);
+		if (u.bytes >= d->size)
+			fprintf(stderr, "vmmalloc-daxprobe: %s: in use: other processes hold all of"
+				" its %" PRIu64 " bytes (%s)\n", name, d->size, who);
+		else
+			fprintf(stderr, "vmmalloc-daxprobe: %s: in use: other processes hold all of"
+				" it but %" PRIu64 " bytes, less than one alignment unit (%s)\n",
+				name, d->size - u.bytes, who);
 		return PROBE_IN_USE;
 	}
 	if (u.in_use == TRI_YES && u.bytes_known)
@@ -890,7 +897,8 @@ static void usage(FILE *f)
 	      "  exit status: 0 yes (DAX directory, device DAX with room, memory-only node;\n"
 	      "  --list done), 1 no (not DAX, not device DAX, node with CPUs or no memory),\n"
 	      "  2 error (bad argument, no such directory/device/node, cannot open or\n"
-	      "  create), 3 device DAX wholly in use (other processes hold every byte)\n", f);
+	      "  create), 3 device DAX wholly in use (less than one\n"
+	      "  alignment unit that no other process holds)\n", f);
 }
 
 /* --list DEV...: the device lines alone, never mapped nor written; the
