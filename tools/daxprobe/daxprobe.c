@@ -650,7 +650,7 @@ static int probe_devdax(const char *name, const char *dev, const struct stat *st
 				name, d->size - u.bytes, who);
 		return PROBE_IN_USE;
 	}
-	if (u.in_use == TRI_YES && u.bytes_known)
+	if (u.in_use == TRI_YES && u.bytes_known && d->size > 0)
 		fprintf(stderr, "vmmalloc-daxprobe: %s: partly in use: %" PRIu64 " of %" PRIu64
 			" bytes held by other processes (%s); a pool takes a free range\n", name,
 			u.bytes, d->size, who);
