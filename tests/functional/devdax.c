@@ -163,24 +163,25 @@ static void range(void)
 	       r.lo, r.hi, (unsigned long long)align, n);
 }
 
-/* runs argv with the same environment; returns its status, stderr in err */
-static int run(char *const argv[], char *err, size_t errlen)
+/* runs argv with the same environment (posix_spawn: no fork handlers);
+ * returns its status, what it wrote to descriptor `which` in out */
+static int run(char *const argv[], int which, char *out, size_t outlen)
 {
 	int pfd[2];
 	CHECK(pipe(pfd) == 0);
 	posix_spawn_file_actions_t fa;
 	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, pfd[1], 2);
+	posix_spawn_file_actions_adddup2(&fa, pfd[1], which);
 	posix_spawn_file_actions_addclose(&fa, pfd[0]);
 	pid_t pid;
 	CHECK(posix_spawn(&pid, argv[0], &fa, NULL, argv, environ) == 0);
 	close(pfd[1]);
 	size_t len = 0;
 	ssize_t k;
-	while (len + 1 < errlen &&
-	       (k = read(pfd[0], err + len, errlen - 1 - len)) > 0)
+	while (len + 1 < outlen &&
+	       (k = read(pfd[0], out + len, outlen - 1 - len)) > 0)
 		len += (size_t)k;
-	err[len] = '\0';
+	out[len] = '\0';
 	close(pfd[0]);
 	int st;
 	CHECK(waitpid(pid, &st, 0) == pid);
@@ -191,7 +192,7 @@ static void expect_refused(const char *dev, const char *when)
 {
 	char err[4096];
 	char *argv[] = {"/bin/true", NULL};
-	int st = run(argv, err, sizeof(err));
+	int st = run(argv, 2, err, sizeof(err));
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
 		FAIL("%s: a second process on %s started", when, dev);
 	if (strstr(err, dev) == NULL || strstr(err, "in use") == NULL)
@@ -245,26 +246,13 @@ static void ranges(void)
 	unsigned long long mine = dev_offset();
 	uint64_t align = sysfs_number(getenv("VMMALLOC_POOL_DIR"), "align");
 	size_t size = pool_size() / align * align;
-	char out[4096];
-	int pfd[2];
-	CHECK(pipe(pfd) == 0);
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
-	posix_spawn_file_actions_addclose(&fa, pfd[0]);
-	char self[4096];
+	char self[4096], out[4096];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	CHECK(n > 0);
 	self[n] = '\0';
 	char *argv[] = {self, "offset", NULL};
-	pid_t pid;
-	CHECK(posix_spawn(&pid, self, &fa, NULL, argv, environ) == 0);
-	close(pfd[1]);
-	n = read(pfd[0], out, sizeof(out) - 1);
-	close(pfd[0]);
-	vt_wait_ok(pid);
-	CHECK(n > 0);
-	out[n] = '\0';
+	int st = run(argv, 1, out, sizeof(out));
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0 && out[0] != '\0');
 	unsigned long long theirs = strtoull(out, NULL, 0);
 	printf("ranges: this process at %#llx, its child at %#llx\n", mine,
 	       theirs);
