@@ -14,8 +14,9 @@
  *   (lock_range): a second process gets the next free range or, when
  *   none is left, a clear error.  The lock belongs to the open device,
  *   which the mapping holds as well, so it outlives the program closing
- *   our descriptor and goes with the process (exit, crash, exec).  The kernel refuses a private mapping of a device (fork
- *   mode 1), and fork copies go into a memfd.
+ *   our descriptor and goes with the process (exit, crash, exec).  The
+ *   kernel refuses a private mapping of a device (fork mode 1), and fork
+ *   copies go into a memfd.
  * - A node pool is the same machinery on a memfd: mbind on its mapping
  *   sets the shmem object's policy (node.c), so fallocate backs it from
  *   the node, MADV_REMOVE gives pages back to it, and the size stays a hard
@@ -50,7 +51,6 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -402,7 +402,7 @@ int vmm_pool_create_device(struct vmm_pool *p, const char *path, size_t size,
 	fd = move_high(fd);
 	size_t psize = size / align * align;
 	off_t off = 0;
-	int err = lock_range(fd, psize, dev_size, &off);
+	int err = psize > 0 ? lock_range(fd, psize, dev_size, &off) : EINVAL;
 	if (err != 0) {
 		close(fd);
 		return err;
