@@ -122,8 +122,12 @@ int main(int argc, char **argv)
 		if (strcmp(how, "closed") == 0) {
 			fd = -1;
 		} else {
-			fd = open("/tmp", O_TMPFILE | O_RDWR, 0600);
+			/* a new file, at the lowest number: mkstemp, since
+			 * /tmp may refuse O_TMPFILE (overlayfs) */
+			char again[] = "/tmp/vmmtest-fd.XXXXXX";
+			fd = mkstemp(again);
 			CHECK(fd >= 0);
+			CHECK(unlink(again) == 0);
 		}
 	} else {
 		FAIL("unknown case %s", how);
