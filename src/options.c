@@ -13,9 +13,8 @@
  * - VMMALLOC_POOL_DIR may name a device DAX (/dev/daxX.Y) instead of a
  *   directory: the pool is then a range of VMMALLOC_POOL_SIZE bytes of
  *   the device (pool.c).  Checked here (is it device DAX, is the size
- *   within it), and
- *   fork mode 1, which the kernel cannot do there, is refused here; an
- *   unset VMMALLOC_FORK means mode 2 on a device.
+ *   within it), and fork mode 1, which the kernel cannot do there, is
+ *   refused here; an unset VMMALLOC_FORK means mode 2 on a device.
  * - Sizes accept plain bytes or a K, M, G or T suffix (powers of 1024);
  *   empty strings, signs, blanks, trailing garbage and overflow are errors
  *   (the original used atoll, so "16M" meant 16 bytes).

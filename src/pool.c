@@ -290,6 +290,23 @@ static char *map_aligned(int fd, off_t off, size_t size, size_t align)
 	return base;
 }
 
+/*
+ * Maps a pool of `size` bytes of fd from offset off, for file, node and
+ * device pools alike: at a 1 GiB boundary for pools of 1 GiB or more,
+ * else -- or when the address space has no such room -- at 2 MiB; never
+ * below `unit`, the alignment the file demands (a device DAX's, else a
+ * page).
+ */
+static char *map_pool(int fd, off_t off, size_t size, size_t unit)
+{
+	size_t want = size >= VMM_GiB ? VMM_GiB : 2 * VMM_MiB;
+	char *base = map_aligned(fd, off, size, want > unit ? want : unit);
+	if (base == NULL && want > 2 * VMM_MiB && unit < want)
+		base = map_aligned(fd, off, size,
+				   unit > 2 * VMM_MiB ? unit : 2 * VMM_MiB);
+	return base;
+}
+
 /* a memfd for a node pool or its fork copy: no name in any directory */
 static int open_memfd(void)
 {
@@ -308,10 +325,7 @@ static int create_on(struct vmm_pool *p, int fd, size_t size, int node)
 		return err;
 	}
 	size_t psize = size & ~(page - 1);
-	size_t align = size >= VMM_GiB ? VMM_GiB : 2 * VMM_MiB;
-	char *base = map_aligned(fd, 0, psize, align);
-	if (base == NULL && align > 2 * VMM_MiB)
-		base = map_aligned(fd, 0, psize, 2 * VMM_MiB);
+	char *base = map_pool(fd, 0, psize, page);
 	if (base == NULL) {
 		int err = errno;
 		close(fd);
@@ -407,11 +421,7 @@ int vmm_pool_create_device(struct vmm_pool *p, const char *path, size_t size,
 		close(fd);
 		return err;
 	}
-	/* the device's unit, or the alignment of a file pool if larger */
-	size_t want = psize >= VMM_GiB ? VMM_GiB : 2 * VMM_MiB;
-	char *base = map_aligned(fd, off, psize, align > want ? align : want);
-	if (base == NULL && want > align)
-		base = map_aligned(fd, off, psize, align);
+	char *base = map_pool(fd, off, psize, align);
 	if (base == NULL) {
 		err = errno;
 		close(fd);

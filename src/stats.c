@@ -112,6 +112,17 @@ static void je_write(void *opaque, const char *s)
 	vmm_log_raw(s, strlen(s));
 }
 
+/* what holds the pool: both formats print this word first */
+static const char *backing_kind(void)
+{
+	if (vmm_pool.node >= 0)
+		return "numa node";
+	if (vmm_pool.devdax)
+		return "device dax";
+	/* a mode-2 child of a device pool: its copy in a memfd */
+	return vmm_opts.pool_device ? "memfd" : "file";
+}
+
 static void print_text(const struct summary *s)
 {
 	struct vmm_msg m = {.len = 0};
@@ -136,15 +147,16 @@ static void print_text(const struct summary *s)
 					    : "unknown\n");
 	put(&m);
 	vmm_msg_str(&m, "backing:          ");
+	const char *kind = backing_kind();
 	if (vmm_pool.node >= 0)
-		vmm_msg_format(&m, "numa node %d\n", vmm_pool.node);
+		vmm_msg_format(&m, "%s %d\n", kind, vmm_pool.node);
 	else if (vmm_pool.devdax)
-		vmm_msg_format(&m, "device dax %s\n", vmm_opts.pool_dir);
-	else if (vmm_opts.pool_device) /* a fork child's copy (mode 2) */
-		vmm_msg_format(&m, "memfd, the fork copy of device dax %s\n",
+		vmm_msg_format(&m, "%s %s\n", kind, vmm_opts.pool_dir);
+	else if (vmm_opts.pool_device)
+		vmm_msg_format(&m, "%s, the fork copy of device dax %s\n", kind,
 			       vmm_opts.pool_dir);
 	else
-		vmm_msg_format(&m, "file in %s\n", vmm_opts.pool_dir);
+		vmm_msg_format(&m, "%s in %s\n", kind, vmm_opts.pool_dir);
 	put(&m);
 	vmm_msg_str(&m, "calls per entry point:\n");
 	put(&m);
@@ -226,14 +238,7 @@ static void print_json(const struct summary *s)
 	 * with "pool_dir" (the directory or the device), or "numa node" with
 	 * "numa_node"; the other key is null */
 	vmm_msg_str(&m, "\"backing\": \"");
-	const char *kind = "file";
-	if (vmm_pool.node >= 0)
-		kind = "numa node";
-	else if (vmm_pool.devdax)
-		kind = "device dax";
-	else if (vmm_opts.pool_device)
-		kind = "memfd";
-	vmm_msg_str(&m, kind);
+	vmm_msg_str(&m, backing_kind());
 	vmm_msg_str(&m, "\",\n\"numa_node\": ");
 	if (vmm_pool.node >= 0)
 		vmm_msg_u64(&m, (uint64_t)vmm_pool.node);
