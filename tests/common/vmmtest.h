@@ -198,6 +198,34 @@ static inline int vt_pool_fds(int *fds, int max)
 	return n;
 }
 
+/* VMMALLOC_POOL_SIZE of this run (run-preloaded sets it): bytes, or a
+ * number with a K, M, G or T suffix */
+static inline size_t vt_pool_size(void)
+{
+	const char *s = getenv("VMMALLOC_POOL_SIZE");
+	if (s == NULL)
+		FAIL("VMMALLOC_POOL_SIZE is not set: run through run-preloaded");
+	char *end;
+	size_t size = strtoull(s, &end, 10);
+	const char *units = "KMGT";
+	const char *u = *end != '\0' ? strchr(units, *end) : NULL;
+	return u != NULL ? size << (10 * (u - units + 1)) : size;
+}
+
+/* reads fd to its end (or until out is full), ends out with a NUL and
+ * closes fd; returns the length */
+static inline size_t vt_read_all(int fd, char *out, size_t outlen)
+{
+	size_t len = 0;
+	ssize_t n;
+	while (len + 1 < outlen &&
+	       (n = read(fd, out + len, outlen - 1 - len)) > 0)
+		len += (size_t)n;
+	out[len] = '\0';
+	close(fd);
+	return len;
+}
+
 /* waits for a child and fails the test unless it exited with 0 */
 static inline void vt_wait_ok(pid_t pid)
 {

@@ -70,21 +70,6 @@ static void fill(const char *dev, int byte)
 	close(fd);
 }
 
-static size_t pool_size(void)
-{
-	size_t size = 0;
-	const char *s = getenv("VMMALLOC_POOL_SIZE");
-	CHECK(s != NULL);
-	char *end;
-	size = strtoull(s, &end, 10);
-	switch (*end) {
-	case 'K': size <<= 10; break;
-	case 'M': size <<= 20; break;
-	case 'G': size <<= 30; break;
-	}
-	return size;
-}
-
 #define MAXB 200000
 static char *blocks[MAXB];
 static size_t sizes[MAXB];
@@ -134,7 +119,7 @@ static size_t allocate(size_t budget, int old)
 
 static void use(int old, int new)
 {
-	size_t n = allocate(pool_size() / 2, old);
+	size_t n = allocate(vt_pool_size() / 2, old);
 	for (size_t i = 0; i < n; i++)
 		memset(blocks[i], new, sizes[i]);
 	printf("use: %zu blocks, none showed %#x\n", n, old);
@@ -154,8 +139,8 @@ static void range(void)
 	struct vt_range r = vt_pool();
 	uint64_t align = sysfs_number(dev, "align");
 	CHECK_U(r.lo % align, ==, 0);
-	CHECK_U(r.hi - r.lo, ==, pool_size() / align * align);
-	size_t n = allocate(pool_size() / 4, -1);
+	CHECK_U(r.hi - r.lo, ==, vt_pool_size() / align * align);
+	size_t n = allocate(vt_pool_size() / 4, -1);
 	for (size_t i = 0; i < n; i++)
 		if (!vt_in(r, blocks[i], sizes[i]))
 			FAIL("block %p outside the pool", (void *)blocks[i]);
@@ -176,13 +161,7 @@ static int run(char *const argv[], int which, char *out, size_t outlen)
 	pid_t pid;
 	CHECK(posix_spawn(&pid, argv[0], &fa, NULL, argv, environ) == 0);
 	close(pfd[1]);
-	size_t len = 0;
-	ssize_t k;
-	while (len + 1 < outlen &&
-	       (k = read(pfd[0], out + len, outlen - 1 - len)) > 0)
-		len += (size_t)k;
-	out[len] = '\0';
-	close(pfd[0]);
+	vt_read_all(pfd[0], out, outlen);
 	int st;
 	CHECK(waitpid(pid, &st, 0) == pid);
 	return st;
@@ -245,7 +224,7 @@ static void ranges(void)
 {
 	unsigned long long mine = dev_offset();
 	uint64_t align = sysfs_number(getenv("VMMALLOC_POOL_DIR"), "align");
-	size_t size = pool_size() / align * align;
+	size_t size = vt_pool_size() / align * align;
 	char self[4096], out[4096];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	CHECK(n > 0);

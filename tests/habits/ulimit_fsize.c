@@ -27,13 +27,7 @@ static int run_limited(rlim_t limit, char *err, size_t errlen)
 		_exit(127);
 	}
 	close(pfd[1]);
-	size_t len = 0;
-	ssize_t r;
-	while (len < errlen - 1 &&
-	       (r = read(pfd[0], err + len, errlen - 1 - len)) > 0)
-		len += (size_t)r;
-	err[len] = '\0';
-	close(pfd[0]);
+	vt_read_all(pfd[0], err, errlen);
 	int status;
 	CHECK(waitpid(pid, &status, 0) == pid);
 	return status;
@@ -49,15 +43,7 @@ int main(int argc, char **argv)
 		free(p);
 		return 0;
 	}
-	size_t pool;
-	const char *s = getenv("VMMALLOC_POOL_SIZE");
-	CHECK(s != NULL);
-	char *end;
-	pool = strtoull(s, &end, 10);
-	if (*end == 'M')
-		pool <<= 20;
-	else if (*end == 'G')
-		pool <<= 30;
+	size_t pool = vt_pool_size();
 	CHECK(pool >= (size_t)14 << 20);
 
 	char err[4096];
