@@ -71,7 +71,7 @@ set(CPACK_DEBIAN_TOOLSET_PACKAGE_SECTION utils)
 set(CPACK_DEBIAN_TOOLSET_PACKAGE_DEPENDS "libvmmalloc1 (= ${PROJECT_VERSION}-1)")
 set(CPACK_DEBIAN_TOOLSET_PACKAGE_SUGGESTS "libvmmalloc1-debug, ndctl")
 set(CPACK_DEBIAN_TOOLSET_DESCRIPTION
-  "general purpose volatile memory allocation library - tools${_desc_tail}\n\nThis package has vmmalloc-run, which runs a command with its heap in a\npool it sizes and places itself (preferring a DAX filesystem),\nvmmalloc-daxprobe, which tells whether a directory is on DAX, and the\nscript that provisions emulated persistent memory for tests.")
+  "general purpose volatile memory allocation library - tools${_desc_tail}\n\nThis package has vmmalloc-run, which runs a command with its heap in a\npool it sizes and places itself (preferring a DAX filesystem),\nvmmalloc-daxprobe, which tells whether a directory is on DAX and reports\ndevice DAX and memory-only NUMA nodes, and the\nscript that provisions emulated persistent memory for tests.")
 
 # the pmem provisioning script (root's tool: sbin), when no one else installs it
 set(_prov "${CMAKE_CURRENT_SOURCE_DIR}/tests/pmem-emulation/provision")
