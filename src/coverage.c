@@ -247,18 +247,11 @@ COV_EXPORT int execle(const char *path, const char *arg, ...)
  * write.  The lock is made anew first, as libgcov's own __gcov_fork does: a
  * thread of the parent may have held it at the fork.
  */
-static void fork_child(void)
+void vmm_cov_postfork_child(void)
 {
 	pthread_mutex_init(&__gcov_mx, NULL);
 	__gcov_reset_int();
 	shared_heap = vmm_opts.fork_mode == VMM_FORK_NONE;
-}
-
-/* from vmm_lib_init, before any other fork handler of the library */
-void vmm_cov_init(void)
-{
-	/* the first of our child handlers runs first in the child */
-	pthread_atfork(NULL, NULL, fork_child);
 }
 
 static __attribute__((constructor)) void cov_constructor(void)

@@ -19,8 +19,9 @@
  *   purge_lazy/purge_forced are absent on purpose: MADV_FREE fails on shared
  *   file mappings and MADV_DONTNEED does not zero them.
  * - jemalloc's per-thread cleanup runs at pthread key 31, the last one of
- *   glibc's first key block, in every destructor round.  Once it has run,
- *   jemalloc serves the thread from arena 0, outside the pool, whatever
+ *   glibc's first key block, in every destructor round, and then marks the
+ *   thread VMM_TSD_LATE (the cleanup itself is not deferred).  From then
+ *   on jemalloc serves the thread from arena 0, outside the pool, whatever
  *   arena is asked for -- except through rallocx: a late thread's blocks
  *   are made by moving a small arena-0 seed into the pool arena
  *   (vmm_engine_late_alloc).
@@ -46,9 +47,6 @@ struct je_arena_config {
 	bool metadata_use_hooks;
 };
 
-VMM_TLS bool vmm_thread_ready;
-VMM_TLS bool vmm_thread_bound;
-
 static struct {
 	pthread_mutex_t lock; /* the bump pointer */
 	size_t bump;	      /* offset of the first never-handed-out byte */
@@ -61,6 +59,14 @@ static struct {
 } eng = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 /* ---- extent hooks ---- */
+
+/* under eng.lock: the one count of committed bytes (stats.c reads it) */
+static void count_committed(ptrdiff_t delta)
+{
+	eng.counts.committed += (size_t)delta;
+	if (eng.counts.committed > eng.counts.committed_peak)
+		eng.counts.committed_peak = eng.counts.committed;
+}
 
 static void *hook_alloc(extent_hooks_t *h, void *new_addr, size_t size,
 			size_t alignment, bool *zero, bool *commit,
@@ -91,9 +97,7 @@ static void *hook_alloc(extent_hooks_t *h, void *new_addr, size_t size,
 		else if (vmm_pool_commit(&vmm_pool, (void *)start, size) != 0)
 			goto out;
 		else
-			eng.counts.committed += size;
-		if (vmm_debug && !eng.reserving)
-			vmm_stats_commit((ptrdiff_t)size);
+			count_committed((ptrdiff_t)size);
 	}
 	eng.bump = start + size - base;
 	eng.counts.alloc_ok++;
@@ -113,9 +117,7 @@ static void count(unsigned long *calls, unsigned long *ok, bool success,
 	(*calls)++;
 	if (success) {
 		(*ok)++;
-		eng.counts.committed += (size_t)delta;
-		if (vmm_debug)
-			vmm_stats_commit(delta);
+		count_committed(delta);
 	}
 }
 
@@ -237,15 +239,12 @@ static extent_hooks_t pool_hooks = {
  */
 #define VMM_KEY_SLOT 31 /* the last key before glibc's second level */
 
-VMM_TLS bool vmm_thread_late;
 static void (*je_tsd_dtor)(void *);
 
 static void tsd_dtor(void *arg)
 {
 	je_tsd_dtor(arg);
-	vmm_thread_ready = false;
-	vmm_thread_bound = false;
-	vmm_thread_late = true;
+	vmm_tsd_state = VMM_TSD_LATE; /* from now on, the late path */
 }
 
 int vmm_je_pthread_key_create(pthread_key_t *key, void (*dtor)(void *))

@@ -1,15 +1,22 @@
 /*
- * fork.c -- VMMALLOC_FORK: the only file that registers fork handlers.
+ * fork.c -- VMMALLOC_FORK and the whole fork sequence: the only file that
+ * registers fork handlers (one pthread_atfork call), which call every
+ * module's prefork/postfork hook in the fixed order written below.
  * jemalloc's own handlers are captured (the archive's pthread_atfork is
- * renamed to vmm_je_pthread_atfork) and called from ours in a fixed order.
+ * renamed to vmm_je_pthread_atfork) and called from ours.
  *
  * NOTES
- * - prepare: jemalloc's prefork (every arena lock held, heap quiescent),
- *   then our locks (the engine's bump pointer), then the mode's work on the
- *   pool.  parent: undo ours, then jemalloc's parent handler.  child: map
- *   what the child needs, reset our locks, then jemalloc's child handler.
- *   The order lives inside one handler of ours, so it is the same whether
- *   jemalloc initialised from an early malloc or from our constructor.
+ * - The order, in one place (fork_prepare, fork_parent, fork_child):
+ *     prepare: tracking layer (its lock, the V bits of live blocks),
+ *              jemalloc (every arena lock held, heap quiescent), the
+ *              engine's bump-pointer lock, the mode's work on the pool,
+ *              then the log's line (it sees the pool remapped or copied);
+ *     parent:  log, drop the copy's descriptor, engine lock, jemalloc,
+ *              tracking layer (restores the shadow after a remap);
+ *     child:   coverage counters (gcov build only), log (its own file),
+ *              adopt the copy, engine lock, jemalloc, tracking layer.
+ *   It is the same whether jemalloc initialised from an early malloc or
+ *   from our constructor, and whichever module initialised first.
  * - Nothing here may allocate: jemalloc's locks are held, and a malloc
  *   would deadlock on them (with tcache:false it always does).  The error
  *   path too: vmm_die formats on the stack, writes with write(2), aborts.
@@ -44,6 +51,7 @@
 #include <unistd.h>
 
 #include "je.h"
+#include "track.h"
 #include "vmm.h"
 
 static struct {
@@ -100,6 +108,7 @@ static void private_remap(void)
 
 static void fork_prepare(void)
 {
+	vmm_track_prefork();
 	if (je_fork.prepare != NULL)
 		je_fork.prepare();
 	vmm_engine_fork_lock();
@@ -129,10 +138,12 @@ static void fork_prepare(void)
 		break;
 	}
 	}
+	vmm_log_prefork();
 }
 
 static void fork_parent(void)
 {
+	vmm_log_postfork_parent();
 	if (clone_fd >= 0) {
 		close(clone_fd);
 		clone_fd = -1;
@@ -140,10 +151,15 @@ static void fork_parent(void)
 	vmm_engine_fork_unlock(false);
 	if (je_fork.parent != NULL)
 		je_fork.parent();
+	vmm_track_postfork();
 }
 
 static void fork_child(void)
 {
+#ifdef VMM_COVERAGE
+	vmm_cov_postfork_child(); /* before anything counts a line */
+#endif
+	vmm_log_postfork_child();
 	if (clone_fd >= 0) {
 		int err = vmm_pool_adopt(&vmm_pool, clone_fd);
 		if (err != 0)
@@ -153,6 +169,7 @@ static void fork_child(void)
 	vmm_engine_fork_unlock(true);
 	if (je_fork.child != NULL)
 		je_fork.child();
+	vmm_track_postfork();
 }
 
 void vmm_fork_init(void)

@@ -508,19 +508,20 @@ static __attribute__((noreturn)) void log_file_failed(const char *name,
 	abort();
 }
 
-static void fork_prepare(void)
+/* fork.c calls these three in its fixed order (debug variant only) */
+void vmm_log_prefork(void)
 {
-	/* runs after fork.c's prepare: the pool is already remapped/cloned */
+	/* runs after fork.c's work: the pool is already remapped/cloned */
 	VMM_LOG(2, "fork: prepare (VMMALLOC_FORK=%u)",
 		(unsigned)vmm_opts.fork_mode);
 }
 
-static void fork_parent(void)
+void vmm_log_postfork_parent(void)
 {
 	VMM_LOG(2, "fork: parent %d continues", (int)getpid());
 }
 
-static void fork_child(void)
+void vmm_log_postfork_child(void)
 {
 	if (log_pid_suffix && log_out.fd >= 0) {
 		/* the child gets its own file: better than the original */
@@ -570,7 +571,6 @@ void vmm_log_init(void)
 		if (fd < 0 || !out_set(&log_out, fd))
 			log_file_failed(log_path, errno);
 	}
-	pthread_atfork(fork_prepare, fork_parent, fork_child);
 
 	char exe[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);

@@ -1,17 +1,20 @@
 /*
- * override.c -- the ONLY file that defines the malloc-family names: the 11
- * entry points of libvmmalloc(7), with glibc's semantics, served from the
- * pool arena.
+ * override.c -- the ONLY allocation path and the only file that defines
+ * the malloc-family names: the 11 entry points of libvmmalloc(7), with
+ * glibc's semantics, and jemalloc's 7 non-standard names, all served from
+ * the pool arena.
  *
  * NOTES
- * - Fast path: one TLS flag (the thread is bound to the pool arena, which
- *   implies the library is initialised), then the private jemalloc's plain
- *   entry point, which keeps its thread cache.  Everything else -- first
- *   call, init recursion, retry after reclaim, ENOMEM -- is in *_slow().
- * - Pointers are sorted by two compares: the pool, the bootstrap buffer, or
- *   foreign.  Foreign pointers came from glibc's own heap (for instance a
- *   dlopen(RTLD_DEEPBIND) library binds to libc's malloc) and are handed
- *   back to glibc, never to jemalloc.
+ * - Fast path: the thread's state is VMM_TSD_NOMINAL (bound to the pool
+ *   arena, which implies the library is initialised, and no analysis tool),
+ *   then the private jemalloc's plain entry point, which keeps its thread
+ *   cache.  Everything else -- first call, init recursion, a late thread,
+ *   an analysis tool, retry after reclaim, ENOMEM -- is one slow path per
+ *   kind of call: alloc_slow, realloc_slow, free_slow.
+ * - Pointers are sorted once, by kind_of(): the pool, the bootstrap
+ *   buffer, or foreign.  Foreign pointers came from glibc's own heap (for
+ *   instance a dlopen(RTLD_DEEPBIND) library binds to libc's malloc) and
+ *   are handed back to glibc, never to jemalloc.
  * - malloc's blocks are 8-aligned below 16 bytes (jemalloc's 8-byte class),
  *   16-aligned above: memalign, mallocx and rallocx hand a request to
  *   malloc/realloc only when every block they could return is aligned
@@ -21,9 +24,13 @@
  *   numbered after it, or re-armed into a later round) is still served from
  *   the pool, through engine.c's late path; glibc only ever sees foreign
  *   blocks.
- * - An allocation that fails is retried once after flushing the thread cache
- *   and purging the arena; only then NULL with errno ENOMEM.  Nothing ever
+ * - An allocation that fails is retried once (engine_alloc) after the
+ *   tracking layer gave back what it holds, the thread cache was flushed
+ *   and the arena purged; only then NULL with errno ENOMEM.  Nothing ever
  *   falls back to the system heap.
+ * - Under an analysis tool the same path runs with track.h's hooks around
+ *   the engine: padding before, description after an allocation; a hook
+ *   before free that may keep the block; realloc in place or by move.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -53,149 +60,217 @@ extern void *__libc_realloc(void *ptr, size_t size);
 /* the private jemalloc's rallocx (renamed like the others, see je.h) */
 VMM_JE_API void *vmm_je_rallocx(void *ptr, size_t size, int flags);
 
-enum op { OP_MALLOC, OP_CALLOC, OP_ALIGNED, OP_REALLOC };
+/* ---- pointer classification: the one place that sorts pointers ---- */
+
+enum kind { KIND_NULL, KIND_POOL, KIND_BOOT, KIND_FOREIGN };
+
+static inline enum kind kind_of(const void *ptr)
+{
+	if (vmm_in_pool(ptr))
+		return KIND_POOL;
+	if (ptr == NULL)
+		return KIND_NULL;
+	return vmm_in_boot(ptr) ? KIND_BOOT : KIND_FOREIGN;
+}
+
+/* bytes a block of ours holds, without a tool's view of it */
+static size_t raw_usable_size(const void *ptr, enum kind kind)
+{
+	switch (kind) {
+	case KIND_POOL:
+		return vmm_je_malloc_usable_size(ptr);
+	case KIND_BOOT:
+		return vmm_boot_usable_size(ptr);
+	case KIND_FOREIGN:
+		return vmm_foreign_usable_size((void *)(uintptr_t)ptr);
+	case KIND_NULL:
+		break;
+	}
+	return 0;
+}
+
+/* ---- the engine underneath, with the one retry ---- */
+
+static void *engine_try(enum vmm_enter state, size_t align, size_t size,
+			bool zero)
+{
+	/* a thread past jemalloc's cleanup: the engine's late path */
+	if (state == VMM_ENTER_LATE)
+		return vmm_engine_late_alloc(size, align, zero);
+	if (align != 0)
+		return vmm_je_aligned_alloc(align, size); /* never zeroed */
+	return zero ? vmm_je_calloc(1, size) : vmm_je_malloc(size);
+}
 
 /*
- * A thread past jemalloc's own cleanup (a destructor numbered after it, or
- * re-armed into a later round, see engine.c) is still served from the
- * pool arena, through the engine's late path.
+ * An engine block of size bytes (align 0 or a power of two, never asked
+ * with zero), or a bootstrap block during init; NULL only after the retry.
  */
-static void *late_call(enum op op, void *ptr, size_t a, size_t size)
+static void *engine_alloc(enum vmm_enter state, size_t align, size_t size,
+			  bool zero)
 {
-	size_t n;
-	switch (op) {
-	case OP_MALLOC:
-		return vmm_engine_late_alloc(size, 0, false);
-	case OP_CALLOC:
-		if (__builtin_mul_overflow(a, size, &n))
-			return NULL;
-		return vmm_engine_late_alloc(n, 0, true);
-	case OP_ALIGNED:
-		return vmm_engine_late_alloc(size, a, false);
-	case OP_REALLOC:
-		return vmm_engine_late_realloc(ptr, size);
-	}
-	return NULL;
-}
-
-static void *je_call(bool late, enum op op, void *ptr, size_t a,
-		     size_t size)
-{
-	if (late)
-		return late_call(op, ptr, a, size);
-	switch (op) {
-	case OP_MALLOC:
-		return vmm_je_malloc(size);
-	case OP_CALLOC:
-		return vmm_je_calloc(a, size);
-	case OP_ALIGNED:
-		return vmm_je_aligned_alloc(a, size);
-	case OP_REALLOC:
-		return vmm_je_realloc(ptr, size);
-	}
-	return NULL;
-}
-
-static size_t usable_size_of(void *ptr);
-
-/* moves a bootstrap block (or a block seen during init) to a new block */
-static void *move_block(void *ptr, size_t old_size, void *new_ptr,
-			size_t size)
-{
-	if (new_ptr != NULL)
-		memcpy(new_ptr, ptr, old_size < size ? old_size : size);
-	return new_ptr;
-}
-
-#ifdef VMM_TRACK_BACKEND
-/* under an analysis tool every allocation goes through track_valgrind.c */
-static void *track_call(enum op op, void *ptr, size_t a, size_t size)
-{
-	switch (op) {
-	case OP_MALLOC:
-		return vmm_track_malloc(size);
-	case OP_CALLOC:
-		return vmm_track_calloc(a, size);
-	case OP_ALIGNED:
-		return vmm_track_aligned(a, size);
-	case OP_REALLOC:
-		return vmm_track_realloc(ptr, size);
-	}
-	return NULL;
-}
-#endif
-
-static __attribute__((noinline)) void *alloc_slow(enum op op, void *ptr,
-						  size_t a, size_t size)
-{
-#ifdef VMM_TRACK_BACKEND
-	if (VMM_TRACK_ON())
-		return track_call(op, ptr, a, size);
-#endif
-	enum vmm_enter state = vmm_enter();
-	if (state == VMM_ENTER_BOOT) {
-		size_t n = size;
-		if (op == OP_CALLOC && __builtin_mul_overflow(a, size, &n)) {
-			errno = ENOMEM;
-			return NULL;
-		}
-		void *p = vmm_boot_alloc(n, op == OP_ALIGNED ? a : MIN_ALIGN);
-		if (op == OP_REALLOC)
-			p = move_block(ptr, usable_size_of(ptr), p, size);
-		return p;
-	}
-	if (op == OP_REALLOC && !vmm_in_pool(ptr)) {
-		/* a bootstrap block moves into the pool */
-		void *p = malloc(size);
-		return move_block(ptr, vmm_boot_usable_size(ptr), p, size);
-	}
-	bool late = state == VMM_ENTER_LATE;
-	void *p = je_call(late, op, ptr, a, size);
+	if (state == VMM_ENTER_BOOT) /* static storage: already zeroed */
+		return vmm_boot_alloc(size, align > MIN_ALIGN ? align
+							     : MIN_ALIGN);
+	void *p = engine_try(state, align, size, zero);
 	if (p == NULL) {
+		vmm_track_reclaim(); /* nothing held without a tool */
 		vmm_engine_reclaim();
-		p = je_call(late, op, ptr, a, size);
-	}
-	if (p == NULL) {
-		errno = ENOMEM;
-		return NULL;
+		p = engine_try(state, align, size, zero);
 	}
 	return p;
 }
 
+/* the same for realloc of a pool block */
+static void *engine_realloc(enum vmm_enter state, void *ptr, size_t size)
+{
+	bool late = state == VMM_ENTER_LATE;
+	void *p = late ? vmm_engine_late_realloc(ptr, size)
+		       : vmm_je_realloc(ptr, size);
+	if (p == NULL) {
+		vmm_engine_reclaim();
+		p = late ? vmm_engine_late_realloc(ptr, size)
+			 : vmm_je_realloc(ptr, size);
+	}
+	return p;
+}
+
+/* ---- the slow paths: every call that is not the fast path ---- */
+
+/* align: 0 or a power of two; zero: calloc */
+static void *alloc_tracked(enum vmm_enter state, size_t align, size_t size,
+			   bool zero)
+{
+	struct vmm_track_pad pad = vmm_track_pad(align);
+	size_t n;
+	if (__builtin_add_overflow(size, pad.front + pad.back, &n))
+		return NULL;
+	/* the hook zeroes: the engine never writes what the tool guards */
+	void *raw = engine_alloc(state, align, n, false);
+	if (raw == NULL)
+		return NULL;
+	void *p = vmm_track_malloc_size(raw, pad.front, size, zero);
+	if (p == NULL && vmm_in_pool(raw))
+		vmm_je_free(raw);
+	return p;
+}
+
+static __attribute__((noinline)) void *alloc_slow(size_t align,
+						  size_t number, size_t size,
+						  bool zero)
+{
+	size_t n = size;
+	if (zero && __builtin_mul_overflow(number, size, &n)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	enum vmm_enter state = vmm_enter();
+	void *p = VMM_TRACK_ON() ? alloc_tracked(state, align, n, zero)
+				 : engine_alloc(state, align, n, zero);
+	if (p == NULL)
+		errno = ENOMEM;
+	return p;
+}
+
+static void free_slow(void *ptr);
+
+/* ptr is a pool or bootstrap block, size > 0 */
+static void *realloc_tracked(void *ptr, size_t size)
+{
+	size_t old = 0;
+	switch (vmm_track_resize(ptr, size, &old)) {
+	case VMM_TRACK_RESIZED:
+		return ptr;
+	case VMM_TRACK_NOT_LIVE:
+		errno = EINVAL;
+		return NULL;
+	case VMM_TRACK_MOVE:
+		break;
+	}
+	/* by move, so that stale pointers to the old block are caught */
+	void *p = alloc_slow(0, 1, size, false);
+	if (p != NULL) {
+		memcpy(p, ptr, old < size ? old : size);
+		free_slow(ptr);
+	}
+	return p;
+}
+
+/* ptr is not NULL and size not 0 (realloc() sorted those out) */
+static __attribute__((noinline)) void *realloc_slow(void *ptr, size_t size)
+{
+	enum kind kind = kind_of(ptr);
+	if (kind == KIND_FOREIGN) /* stays glibc's */
+		return __libc_realloc(ptr, size);
+	if (VMM_TRACK_ON())
+		return realloc_tracked(ptr, size);
+	enum vmm_enter state = vmm_enter();
+	void *p;
+	if (kind == KIND_POOL && state != VMM_ENTER_BOOT) {
+		p = engine_realloc(state, ptr, size);
+	} else {
+		/* a bootstrap block (or any block during init) moves; the
+		 * old one is never reused */
+		size_t old = raw_usable_size(ptr, kind);
+		p = alloc_slow(0, 1, size, false);
+		if (p != NULL)
+			memcpy(p, ptr, old < size ? old : size);
+	}
+	if (p == NULL)
+		errno = ENOMEM;
+	return p;
+}
+
+static __attribute__((noinline)) void free_slow(void *ptr)
+{
+	switch (kind_of(ptr)) {
+	case KIND_NULL:
+		return;
+	case KIND_FOREIGN: {
+		int saved = errno;
+		__libc_free(ptr);
+		errno = saved;
+		return;
+	}
+	case KIND_POOL:
+	case KIND_BOOT: /* bootstrap blocks are never reused */
+		break;
+	}
+	void *raw = VMM_TRACK_ON() ? vmm_track_free_size(ptr) : ptr;
+	if (raw != NULL && vmm_in_pool(raw))
+		vmm_je_free(raw); /* the fast path was off: first call */
+}
+
+static size_t usable_size_of(void *ptr)
+{
+	enum kind kind = kind_of(ptr);
+	if (VMM_TRACK_ON() && (kind == KIND_POOL || kind == KIND_BOOT))
+		return vmm_track_usable_size(ptr);
+	return raw_usable_size(ptr, kind);
+}
+
+/* ---- the entry points ---- */
+
 VMM_EXPORT void *malloc(size_t size)
 {
 	VMM_LOG_CALL(malloc, "size %zu", size);
-	if (VMM_LIKELY(vmm_thread_ready)) {
+	if (VMM_LIKELY(vmm_tsd_state == VMM_TSD_NOMINAL)) {
 		void *p = vmm_je_malloc(size);
 		if (VMM_LIKELY(p != NULL))
 			return p;
 	}
-	return alloc_slow(OP_MALLOC, NULL, 0, size);
+	return alloc_slow(0, 1, size, false);
 }
 
 VMM_EXPORT void *calloc(size_t number, size_t size)
 {
 	VMM_LOG_CALL(calloc, "nmemb %zu, size %zu", number, size);
-	if (VMM_LIKELY(vmm_thread_ready)) {
+	if (VMM_LIKELY(vmm_tsd_state == VMM_TSD_NOMINAL)) {
 		void *p = vmm_je_calloc(number, size);
 		if (VMM_LIKELY(p != NULL))
 			return p;
 	}
-	return alloc_slow(OP_CALLOC, NULL, number, size);
-}
-
-static __attribute__((noinline)) void free_other(void *ptr)
-{
-	VMM_TRACK_DIVERT_VOID(vmm_track_free(ptr));
-	if (vmm_in_pool(ptr)) { /* the fast path was off: first call */
-		vmm_je_free(ptr);
-		return;
-	}
-	if (ptr == NULL || vmm_in_boot(ptr))
-		return; /* bootstrap blocks are never reused */
-	int saved = errno;
-	__libc_free(ptr);
-	errno = saved;
+	return alloc_slow(0, number, size, true);
 }
 
 VMM_EXPORT void free(void *ptr)
@@ -205,7 +280,7 @@ VMM_EXPORT void free(void *ptr)
 		vmm_je_free(ptr);
 		return;
 	}
-	free_other(ptr);
+	free_slow(ptr);
 }
 
 VMM_EXPORT void cfree(void *ptr)
@@ -224,14 +299,12 @@ VMM_EXPORT void *realloc(void *ptr, size_t size)
 		free(ptr);
 		return NULL;
 	}
-	if (VMM_LIKELY(vmm_thread_ready && vmm_in_pool(ptr))) {
+	if (VMM_LIKELY(vmm_tsd_state == VMM_TSD_NOMINAL && vmm_in_pool(ptr))) {
 		void *p = vmm_je_realloc(ptr, size);
 		if (VMM_LIKELY(p != NULL))
 			return p;
 	}
-	if (vmm_in_pool(ptr) || vmm_in_boot(ptr) || VMM_TRACK_ON())
-		return alloc_slow(OP_REALLOC, ptr, 0, size);
-	return __libc_realloc(ptr, size); /* foreign: stays glibc's */
+	return realloc_slow(ptr, size);
 }
 
 static bool is_pow2(size_t x)
@@ -246,12 +319,12 @@ static void *aligned(size_t alignment, size_t size)
 	if (alignment <= MALLOC_ALIGN ||
 	    (alignment <= MIN_ALIGN && size >= alignment))
 		return malloc(size);
-	if (VMM_LIKELY(vmm_thread_ready)) {
+	if (VMM_LIKELY(vmm_tsd_state == VMM_TSD_NOMINAL)) {
 		void *p = vmm_je_aligned_alloc(alignment, size);
 		if (VMM_LIKELY(p != NULL))
 			return p;
 	}
-	return alloc_slow(OP_ALIGNED, NULL, alignment, size);
+	return alloc_slow(alignment, 1, size, false);
 }
 
 VMM_EXPORT int posix_memalign(void **memptr, size_t alignment, size_t size)
@@ -323,23 +396,10 @@ VMM_EXPORT void *pvalloc(size_t size)
 	return aligned(page, rounded == 0 ? page : rounded);
 }
 
-static size_t usable_size_of(void *ptr)
-{
-	if (vmm_in_pool(ptr))
-		return vmm_je_malloc_usable_size(ptr);
-	if (ptr == NULL)
-		return 0;
-	if (vmm_in_boot(ptr))
-		return vmm_boot_usable_size(ptr);
-	return vmm_foreign_usable_size(ptr);
-}
-
 VMM_EXPORT size_t malloc_usable_size(void *ptr)
 {
 	VMM_LOG_CALL(malloc_usable_size, "ptr %p", ptr);
-	VMM_TRACK_DIVERT(vmm_track_usable_size(ptr));
-	size_t n = usable_size_of(ptr);
-	return n;
+	return usable_size_of(ptr);
 }
 
 /*
@@ -378,7 +438,7 @@ VMM_EXPORT void *mallocx(size_t size, int flags)
 	bool zero = (flags & JE_FLAG_ZERO) != 0;
 	if (align <= MALLOC_ALIGN)
 		return zero ? calloc(1, size) : malloc(size);
-	if (VMM_LIKELY(vmm_thread_ready)) {
+	if (VMM_LIKELY(vmm_tsd_state == VMM_TSD_NOMINAL)) {
 		/* size 0 is undefined for jemalloc: one byte, as nallocx says */
 		void *p = vmm_je_mallocx(size == 0 ? 1 : size,
 					 flags & JE_FLAGS_KEPT);
@@ -397,7 +457,7 @@ VMM_EXPORT void *rallocx(void *ptr, size_t size, int flags)
 		size = 1; /* rallocx never frees */
 	if (je_flag_align(flags) <= MALLOC_ALIGN && !(flags & JE_FLAG_ZERO))
 		return realloc(ptr, size);
-	if (VMM_LIKELY(vmm_thread_ready && vmm_in_pool(ptr))) {
+	if (VMM_LIKELY(vmm_tsd_state == VMM_TSD_NOMINAL && vmm_in_pool(ptr))) {
 		/* keeps the alignment when it resizes in place, too */
 		void *p = vmm_je_rallocx(ptr, size, flags & JE_FLAGS_KEPT);
 		if (VMM_LIKELY(p != NULL))
@@ -438,7 +498,7 @@ VMM_EXPORT void sdallocx(void *ptr, size_t size, int flags)
 
 VMM_EXPORT size_t nallocx(size_t size, int flags)
 {
-	if (!vmm_thread_bound && vmm_enter() == VMM_ENTER_BOOT)
+	if (!vmm_tsd_bound() && vmm_enter() == VMM_ENTER_BOOT)
 		return 0; /* a late thread may ask: the size classes stay */
 	/* mallocx(0, flags) is served as mallocx(1, flags): so is this */
 	return vmm_je_nallocx(size == 0 ? 1 : size, flags & JE_FLAGS_KEPT);

@@ -4,13 +4,15 @@
  * followed by jemalloc's own statistics; "json" makes it one JSON object.
  *
  * NOTES
- * - Runs from the library destructor, after the program's atexit handlers;
+ * - Runs from life.c's destructor, after the program's atexit handlers;
  *   the pool stays mapped, so later calls keep working.
  * - No stdio and no pool allocation: our text goes through vmm_log_raw;
  *   jemalloc's malloc_stats_print formats into its own internal buffer
  *   (jemalloc metadata, in DRAM) and hands us strings through a callback.
- * - The counters exist in both variants but are only touched in the debug
- *   one (vmm_call_enter, the commit hooks), so release pays nothing.
+ * - The call counters exist in both variants but are only touched in the
+ *   debug one (vmm_call_enter), so release pays nothing.  Committed bytes
+ *   and their peak are the engine's own count (vmm_engine_counts), kept
+ *   once, under the hook lock.
  * - "peak" is the highest number of pool bytes committed (backed by file
  *   blocks) at once -- what a pool of that size must be able to back.
  */
@@ -36,20 +38,6 @@ const char *const vmm_call_names[VMM_CALL_COUNT] = {
 	[VMM_CALL_pvalloc] = "pvalloc",
 	[VMM_CALL_malloc_usable_size] = "malloc_usable_size",
 };
-
-static _Atomic int64_t committed, committed_peak;
-
-void vmm_stats_commit(ptrdiff_t delta)
-{
-	int64_t now = atomic_fetch_add_explicit(&committed, delta,
-						memory_order_relaxed) +
-		      delta;
-	int64_t peak = atomic_load_explicit(&committed_peak,
-					    memory_order_relaxed);
-	while (now > peak &&
-	       !atomic_compare_exchange_weak(&committed_peak, &peak, now))
-		;
-}
 
 struct summary {
 	size_t pool_size, usable, allocated, active, resident;
@@ -87,8 +75,10 @@ static void collect(struct summary *s)
 		       arena_stat("large.allocated");
 	s->active = arena_stat("pactive") * page;
 	s->resident = arena_stat("resident");
-	s->committed = atomic_load(&committed);
-	s->peak = atomic_load(&committed_peak);
+	struct vmm_hook_counts c;
+	vmm_engine_counts(&c);
+	s->committed = (int64_t)c.committed;
+	s->peak = (int64_t)c.committed_peak;
 }
 
 /* a line buffer that flushes into the log when full */
@@ -267,12 +257,15 @@ static void print_json(const struct summary *s)
 	put(&m);
 }
 
-static __attribute__((destructor)) void vmm_stats_at_exit(void)
+/* from life.c's destructor, in the debug variant once the pool exists */
+void vmm_stats_at_exit(void)
 {
-	if (!vmm_debug || vmm_pool.base == NULL)
-		return;
-	VMM_LOG(2, "exit: pid %d, %zu bytes of the pool committed",
-		(int)getpid(), (size_t)atomic_load(&committed));
+	if (VMM_LOG_ON(2)) {
+		struct vmm_hook_counts c;
+		vmm_engine_counts(&c);
+		VMM_LOG(2, "exit: pid %d, %zu bytes of the pool committed",
+			(int)getpid(), c.committed);
+	}
 	if (vmm_opts.log_stats == 0)
 		return;
 	struct summary s;

@@ -1,25 +1,45 @@
 /*
  * track.h -- the annotation contract between the allocator and dynamic
- * analysis tools (valgrind).  Outside valgrind the whole contract costs one
- * load of a global byte and one never-taken branch per entry point.
+ * analysis tools (valgrind): small hooks that override.c, the only
+ * allocation path, calls around the engine; no-ops without a backend.
+ * Outside valgrind the contract costs one load of a global byte and one
+ * never-taken branch, on slow paths only.
  *
  * The entry points keep the tool out of their fast paths: when a tool is
- * active, vmm_lib_init() leaves the fast-path flags off (vmm_thread_ready
- * false, vmm_pool.fast_size 0), so every call reaches a slow path, which
- * diverts it here.  The production path pays nothing for tracking.
+ * active, vmm_lib_init() leaves the fast-path flags off (the thread state
+ * never becomes VMM_TSD_NOMINAL, vmm_pool.fast_size is 0), so every call
+ * reaches override.c's slow path, which calls the hooks.
  *
- * Contract:
+ * Contract (the allocation hooks are called only while VMM_TRACK_ON()):
  *   vmm_track_active()           detect the tool now (at initialisation).
  *   VMM_TRACK_ON()               true when a tool must see this call; the
  *                                global starts "unknown" (non-zero), so the
  *                                first call detects the tool and caches the
  *                                answer (RUNNING_ON_VALGRIND) for good.
- *   VMM_TRACK_DIVERT(call)       at the top of an entry point that returns
- *                                a value: hand the whole call to the
- *                                tracking layer (track_valgrind.c), which
- *                                allocates through the same engine and
- *                                annotates every block it hands out.
- *   VMM_TRACK_DIVERT_VOID(call)  the same for free().
+ *   vmm_track_pad(align)         before an allocation: the bytes to add
+ *                                in front of the block (red zone, kept a
+ *                                multiple of align) and behind it.
+ *   vmm_track_malloc_size(raw, front, size, zero)
+ *                                after it: raw is the engine's (or the
+ *                                bootstrap) block of front + size + back
+ *                                bytes; returns the program's block,
+ *                                raw + front, described to the tool (and
+ *                                zeroed if asked), or NULL if it cannot be
+ *                                registered (override.c frees raw).
+ *   vmm_track_free_size(ptr)     before a free of a pool or bootstrap
+ *                                block: the engine block to free now, or
+ *                                NULL when the backend keeps it (quarantine)
+ *                                or ptr is no live block (reported).
+ *   vmm_track_resize(ptr, size, &old)
+ *                                realloc: resized in place, or "move" with
+ *                                the bytes to copy, or not a live block.
+ *   vmm_track_usable_size(ptr)   malloc_usable_size of a pool or bootstrap
+ *                                block; the program may now use it all.
+ *   vmm_track_reclaim()          before the one retry of a refused
+ *                                allocation: give back what is held.
+ *   vmm_track_prefork(), vmm_track_postfork()
+ *                                from fork.c, around its own work (parent
+ *                                and child alike).
  *   vmm_track_engine_mapped(a,n)   [a, a+n) is the engine's own memory
  *   vmm_track_engine_unmapped(a,n) (its metadata) until it is unmapped:
  *                                race detectors must not check it.
@@ -27,19 +47,21 @@
  *                                child's handlers, the race detectors see
  *                                the prepare handler's lock released first.
  *
- * What the layer does (track_valgrind.c): blocks malloc-like with their
+ * What the backend does (track_valgrind.c): blocks malloc-like with their
  * requested size; calloc blocks defined, others undefined; realloc in place
  * (resize) or by move; malloc_usable_size widens the block; bootstrap
- * blocks; free pool regions no-access from the first call on; the pool
- * restored after a fork remaps it.  Under memcheck only: red zones around
- * each block and a quarantine of freed blocks (bounded by the pool, drained
- * before an allocation is refused).  Under helgrind, drd, massif and dhat:
- * block annotations only; under helgrind and drd also the engine's own
- * mappings, which they must not check.  Under callgrind, cachegrind and the
- * other tools: nothing (they measure the production path).
+ * blocks; free pool regions no-access from the first allocation on; the
+ * pool restored after a fork remaps it.  Under memcheck only: red zones
+ * around each block and a quarantine of freed blocks (bounded by the pool,
+ * drained before an allocation is refused).  Under helgrind, drd, massif
+ * and dhat: block annotations only; under helgrind and drd also the
+ * engine's own mappings, which they must not check.  Under callgrind,
+ * cachegrind and the other tools: nothing (they measure the production
+ * path).
  *
  * With no backend (valgrind headers missing, -DVMM_VALGRIND=OFF, or
- * VMM_TRACK_DISABLE defined) every macro is empty.
+ * VMM_TRACK_DISABLE defined) every hook is an empty inline function and
+ * VMM_TRACK_ON() is 0, so the compiler removes the calls.
  */
 #ifndef VMM_TRACK_H
 #define VMM_TRACK_H 1
@@ -47,6 +69,17 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
+
+/* bytes an allocation gets around the program's block (vmm_track_pad) */
+struct vmm_track_pad {
+	size_t front, back;
+};
+/* what realloc must do with a tracked block (vmm_track_resize) */
+enum vmm_track_resize {
+	VMM_TRACK_RESIZED,  /* in place: the block has its new size */
+	VMM_TRACK_MOVE,	    /* copy *old bytes into a new block */
+	VMM_TRACK_NOT_LIVE, /* no live block (reported to the tool) */
+};
 
 #if defined(VMM_HAVE_VALGRIND) && !defined(VMM_TRACK_DISABLE)
 #define VMM_TRACK_BACKEND 1
@@ -65,19 +98,6 @@ extern unsigned char vmm_track_mode;
 	__builtin_expect(__atomic_load_n(&vmm_track_mode, __ATOMIC_RELAXED) !=  \
 				 VMM_TRACK_OFF,                              \
 			 0)
-#define VMM_TRACK_DIVERT(call)                                               \
-	do {                                                                 \
-		if (VMM_TRACK_ON())                                          \
-			return call;                                         \
-	} while (0)
-#define VMM_TRACK_DIVERT_VOID(call)                                          \
-	do {                                                                 \
-		if (VMM_TRACK_ON()) {                                        \
-			call;                                                \
-			return;                                              \
-		}                                                            \
-	} while (0)
-
 /* detects the tool (once) and says whether calls must be diverted */
 bool vmm_track_active(void);
 
@@ -124,14 +144,15 @@ void vmm_track_mutex_init(pthread_mutex_t *m);
 			vmm_track_mutex_init(m);                             \
 	} while (0)
 
-/* the layer: same semantics as the entry points (override.c) */
-void *vmm_track_malloc(size_t size);
-void *vmm_track_calloc(size_t number, size_t size);
-void *vmm_track_realloc(void *ptr, size_t size);
-/* alignment is a power of two */
-void *vmm_track_aligned(size_t alignment, size_t size);
-void vmm_track_free(void *ptr);
+/* the allocation hooks (see the contract above) */
+struct vmm_track_pad vmm_track_pad(size_t align);
+void *vmm_track_malloc_size(void *raw, size_t front, size_t size, bool zero);
+void *vmm_track_free_size(void *ptr);
+enum vmm_track_resize vmm_track_resize(void *ptr, size_t size, size_t *old);
 size_t vmm_track_usable_size(void *ptr);
+void vmm_track_reclaim(void);
+void vmm_track_prefork(void);
+void vmm_track_postfork(void);
 
 #else /* no backend */
 
@@ -160,12 +181,41 @@ static inline void vmm_track_engine_mutex(pthread_mutex_t *m)
 		(void)(m);                                                   \
 	} while (0)
 #define VMM_TRACK_ON() 0
-#define VMM_TRACK_DIVERT(call)                                               \
-	do {                                                                 \
-	} while (0)
-#define VMM_TRACK_DIVERT_VOID(call)                                          \
-	do {                                                                 \
-	} while (0)
+static inline struct vmm_track_pad vmm_track_pad(size_t align)
+{
+	(void)align;
+	return (struct vmm_track_pad){0, 0};
+}
+static inline void *vmm_track_malloc_size(void *raw, size_t front,
+					  size_t size, bool zero)
+{
+	(void)front, (void)size, (void)zero;
+	return raw;
+}
+static inline void *vmm_track_free_size(void *ptr)
+{
+	return ptr;
+}
+static inline enum vmm_track_resize vmm_track_resize(void *ptr, size_t size,
+						     size_t *old)
+{
+	(void)ptr, (void)size, (void)old;
+	return VMM_TRACK_MOVE;
+}
+static inline size_t vmm_track_usable_size(void *ptr)
+{
+	(void)ptr;
+	return 0;
+}
+static inline void vmm_track_reclaim(void)
+{
+}
+static inline void vmm_track_prefork(void)
+{
+}
+static inline void vmm_track_postfork(void)
+{
+}
 #define VMM_TRACK_QUIET_BEGIN()                                              \
 	do {                                                                 \
 	} while (0)

@@ -1,8 +1,10 @@
 /*
- * track_valgrind.c -- the valgrind backend of track.h: while a tool that
- * must see the heap is running, every entry point is diverted here, blocks
- * are allocated through the same engine and described to the tool with
- * client requests.
+ * track_valgrind.c -- the valgrind backend of track.h's hooks: while a
+ * tool that must see the heap is running, override.c's one allocation path
+ * calls them around the engine, and they describe each block to the tool
+ * with client requests.  Detection, the registry of live blocks, the
+ * quarantine and the shadow bits across fork live here; what a call means
+ * (realloc(NULL), foreign pointers, the retry) is override.c's alone.
  *
  * NOTES
  * - Detection runs once, on the first call (vmm_track_mode starts UNKNOWN):
@@ -31,8 +33,8 @@
  * - A fork that remaps the pool (mode 1 in both processes, mode 2 in the
  *   child) makes valgrind see a fresh, fully defined mapping: prepare saves
  *   the V bits of live blocks, parent and child put no-access, the blocks
- *   and their V bits back.  Our handlers are registered after fork.c's, so
- *   they run around them.
+ *   and their V bits back.  fork.c calls our prefork first and our
+ *   postfork last, so they run around everything else.
  * - helgrind and drd: jemalloc's metadata (base blocks holding the arenas,
  *   bins, extent descriptors, the emap's radix tree, eset counters; arena
  *   0's extents holding thread caches) is synchronised with relaxed
@@ -62,9 +64,7 @@
  *   around fork.c's, forking_pid set), in the child only, the mutex is
  *   unlocked and destroyed for real -- by the only thread left, the one
  *   that locked it -- where the tools see it, then initialised as before.
- *   Only under helgrind and drd; the production path is unchanged.  A fork
- *   before the first allocation through this layer (our fork handlers are
- *   registered then) is not covered.
+ *   Only under helgrind and drd; the production path is unchanged.
  * - Nothing here calls libc's malloc or stdio.
  */
 #define _GNU_SOURCE
@@ -97,9 +97,6 @@
 #define QUARANTINE_MAX (16 * VMM_MiB) /* freed blocks held back, at most */
 #define QUARANTINE_SHARE 8u	    /* and at most 1/8 of the pool */
 #define QUARANTINE_SLOTS 65536u
-
-extern void __libc_free(void *ptr);
-extern void *__libc_realloc(void *ptr, size_t size);
 
 unsigned char vmm_track_mode = VMM_TRACK_UNKNOWN;
 
@@ -393,8 +390,11 @@ static struct {
 	size_t len;
 } saved;
 
-static void fork_prepare(void)
+/* fork.c calls these around its own prepare/parent/child work */
+void vmm_track_prefork(void)
 {
+	if (mode() == VMM_TRACK_OFF)
+		return;
 	lock_take();
 	forking_pid = getpid();
 	if (mode() != VMM_TRACK_MEMCHECK || reg.cap == 0)
@@ -418,8 +418,10 @@ static void fork_prepare(void)
 	}
 }
 
-static void fork_restore(void)
+void vmm_track_postfork(void)
 {
+	if (mode() == VMM_TRACK_OFF)
+		return;
 	if (saved.vbits != NULL) {
 		VALGRIND_MAKE_MEM_NOACCESS(vmm_pool.base, vmm_pool.size);
 		unsigned char *v = saved.vbits;
@@ -439,7 +441,7 @@ static void fork_restore(void)
 	lock_drop();
 }
 
-/* ---- the engine underneath ---- */
+/* ---- the allocation hooks (override.c calls them) ---- */
 
 /* the pool becomes no-access before its first block is handed out */
 static void mark_pool(void)
@@ -451,67 +453,31 @@ static void mark_pool(void)
 		VALGRIND_MAKE_MEM_NOACCESS(vmm_pool.base, vmm_pool.size);
 		/* written by a forking thread, read in its child only */
 		race_untrack(&forking_pid, sizeof(forking_pid));
-		pthread_atfork(fork_prepare, fork_restore, fork_restore);
 		atomic_store_explicit(&pool_marked, true, memory_order_release);
 	}
 	lock_drop();
 }
 
-/*
- * An engine block (or a bootstrap block during init); NULL + ENOMEM only
- * after the quarantine has been drained and the engine has reclaimed.
- */
-static void *engine_alloc(enum vmm_enter state, size_t align, size_t n)
+struct vmm_track_pad vmm_track_pad(size_t align)
 {
-	/* a thread past jemalloc's cleanup is served as override.c does */
-	if (state == VMM_ENTER_LATE)
-		return vmm_engine_late_alloc(n, align, false);
-	return align != 0 ? vmm_je_aligned_alloc(align, n) : vmm_je_malloc(n);
-}
-
-static void *raw_alloc(size_t align, size_t n)
-{
-	enum vmm_enter state = vmm_enter();
-	if (state == VMM_ENTER_BOOT)
-		return vmm_boot_alloc(n, align < RZ_FRONT ? RZ_FRONT : align);
 	mark_pool();
-	void *p = engine_alloc(state, align, n);
-	if (p == NULL) {
-		quarantine_drain(); /* empty except under memcheck */
-		vmm_engine_reclaim();
-		p = engine_alloc(state, align, n);
+	if (mode() != VMM_TRACK_MEMCHECK)
+		return (struct vmm_track_pad){0, 0};
+	/* the front zone keeps the block aligned: align is a power of two */
+	return (struct vmm_track_pad){align > RZ_FRONT ? align : RZ_FRONT,
+				      RZ_BACK};
+}
+
+void *vmm_track_malloc_size(void *raw, size_t front, size_t size, bool zero)
+{
+	char *p = (char *)raw + front;
+	if (mode() != VMM_TRACK_MEMCHECK) {
+		VALGRIND_MALLOCLIKE_BLOCK(p, size, 0, zero);
+		if (zero)
+			memset(p, 0, size);
+		return p;
 	}
-	if (p == NULL)
-		errno = ENOMEM;
-	return p;
-}
-
-static size_t raw_usable(void *raw)
-{
-	return vmm_in_pool(raw) ? vmm_je_malloc_usable_size(raw)
-				: vmm_boot_usable_size(raw);
-}
-
-static bool is_foreign(const void *ptr)
-{
-	return !vmm_in_pool(ptr) && !vmm_in_boot(ptr);
-}
-
-/* ---- memcheck: red zones, registry, quarantine ---- */
-
-static void *mc_alloc(size_t align, size_t size, bool zero)
-{
-	size_t front = align > RZ_FRONT ? align : RZ_FRONT;
-	size_t n;
-	if (__builtin_add_overflow(size, front + RZ_BACK, &n)) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	char *raw = raw_alloc(align, n);
-	if (raw == NULL)
-		return NULL;
-	char *p = raw + front;
-	VALGRIND_MAKE_MEM_NOACCESS(raw, n);
+	VALGRIND_MAKE_MEM_NOACCESS(raw, front + size + RZ_BACK);
 	VALGRIND_MALLOCLIKE_BLOCK(p, size, RZ_FRONT, zero);
 	if (zero)
 		memset(p, 0, size);
@@ -520,19 +486,16 @@ static void *mc_alloc(size_t align, size_t size, bool zero)
 	lock_drop();
 	if (!ok) {
 		VALGRIND_FREELIKE_BLOCK(p, RZ_FRONT);
-		if (vmm_in_pool(raw))
-			vmm_je_free(raw);
-		errno = ENOMEM;
 		return NULL;
 	}
 	return p;
 }
 
-static void mc_free(void *ptr)
+void *vmm_track_free_size(void *ptr)
 {
-	if (is_foreign(ptr)) {
-		__libc_free(ptr);
-		return;
+	if (mode() != VMM_TRACK_MEMCHECK) {
+		VALGRIND_FREELIKE_BLOCK(ptr, 0);
+		return ptr;
 	}
 	lock_take();
 	struct slot *s = reg_find(ptr);
@@ -540,7 +503,7 @@ static void mc_free(void *ptr)
 		lock_drop();
 		/* not a live block: memcheck reports the invalid free */
 		VALGRIND_FREELIKE_BLOCK(ptr, 0);
-		return;
+		return NULL;
 	}
 	size_t front = s->front;
 	reg_remove(s);
@@ -549,21 +512,31 @@ static void mc_free(void *ptr)
 	if (vmm_in_pool(raw)) /* bootstrap blocks are never reused */
 		quarantine(raw, vmm_je_malloc_usable_size(raw));
 	lock_drop();
+	return NULL; /* the quarantine gives it back later */
 }
 
-static void *mc_realloc(void *ptr, size_t size)
+/* the usable bytes of a block that is not tracked (the tools but memcheck) */
+static size_t raw_usable(const void *raw)
 {
-	if (is_foreign(ptr))
-		return __libc_realloc(ptr, size);
+	return vmm_in_pool(raw) ? vmm_je_malloc_usable_size(raw)
+				: vmm_boot_usable_size(raw);
+}
+
+enum vmm_track_resize vmm_track_resize(void *ptr, size_t size, size_t *old)
+{
+	if (mode() != VMM_TRACK_MEMCHECK) {
+		*old = raw_usable(ptr); /* all of it may be the program's */
+		return VMM_TRACK_MOVE;
+	}
 	lock_take();
 	struct slot *s = reg_find(ptr);
 	if (s == NULL) {
 		lock_drop();
 		VALGRIND_FREELIKE_BLOCK(ptr, 0); /* reported as invalid */
-		errno = EINVAL;
-		return NULL;
+		return VMM_TRACK_NOT_LIVE;
 	}
-	size_t old = s->size, front = s->front;
+	*old = s->size;
+	size_t was = s->size, front = s->front;
 	char *raw = (char *)ptr - front;
 	size_t need;
 	if (vmm_in_pool(raw) &&
@@ -572,23 +545,17 @@ static void *mc_realloc(void *ptr, size_t size)
 		/* in place: the engine block has room, red zone included */
 		s->size = size;
 		lock_drop();
-		VALGRIND_RESIZEINPLACE_BLOCK(ptr, old, size, RZ_FRONT);
-		return ptr;
+		VALGRIND_RESIZEINPLACE_BLOCK(ptr, was, size, RZ_FRONT);
+		return VMM_TRACK_RESIZED;
 	}
 	lock_drop();
-	/* by move, so that stale pointers to the old block are caught */
-	void *q = mc_alloc(0, size, false);
-	if (q == NULL)
-		return NULL;
-	memcpy(q, ptr, old < size ? old : size);
-	mc_free(ptr);
-	return q;
+	return VMM_TRACK_MOVE;
 }
 
-static size_t mc_usable(void *ptr)
+size_t vmm_track_usable_size(void *ptr)
 {
-	if (is_foreign(ptr))
-		return vmm_foreign_usable_size(ptr);
+	if (mode() != VMM_TRACK_MEMCHECK)
+		return raw_usable(ptr);
 	lock_take();
 	struct slot *s = reg_find(ptr);
 	if (s == NULL) {
@@ -608,145 +575,11 @@ static size_t mc_usable(void *ptr)
 	return usable;
 }
 
-/* ---- helgrind, drd, massif, dhat: blocks only ---- */
-
-static void *bl_alloc(size_t align, size_t size, bool zero)
+/* before the retry of a refused allocation: the quarantine goes back */
+void vmm_track_reclaim(void)
 {
-	void *p = raw_alloc(align, size);
-	if (p == NULL)
-		return NULL;
-	VALGRIND_MALLOCLIKE_BLOCK(p, size, 0, zero);
-	if (zero)
-		memset(p, 0, size);
-	return p;
-}
-
-static void bl_free(void *ptr)
-{
-	if (is_foreign(ptr)) {
-		__libc_free(ptr);
-		return;
-	}
-	VALGRIND_FREELIKE_BLOCK(ptr, 0);
-	if (vmm_in_pool(ptr))
-		vmm_je_free(ptr);
-}
-
-static void *bl_realloc(void *ptr, size_t size)
-{
-	if (is_foreign(ptr))
-		return __libc_realloc(ptr, size);
-	if (!vmm_in_pool(ptr)) {
-		/* a bootstrap block moves into the pool */
-		void *q = bl_alloc(0, size, false);
-		if (q != NULL) {
-			size_t old = vmm_boot_usable_size(ptr);
-			memcpy(q, ptr, old < size ? old : size);
-			VALGRIND_FREELIKE_BLOCK(ptr, 0);
-		}
-		return q;
-	}
-	void *q = vmm_thread_late ? vmm_engine_late_realloc(ptr, size)
-				  : vmm_je_realloc(ptr, size);
-	if (q == NULL) {
-		vmm_engine_reclaim();
-		q = vmm_thread_late ? vmm_engine_late_realloc(ptr, size)
-				    : vmm_je_realloc(ptr, size);
-	}
-	if (q == NULL) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	/* in place or moved, the tools see the old block go, a new one come */
-	VALGRIND_FREELIKE_BLOCK(ptr, 0);
-	VALGRIND_MALLOCLIKE_BLOCK(q, size, 0, 0);
-	return q;
-}
-
-/* ---- the entry points' twins ---- */
-
-void *vmm_track_malloc(size_t size)
-{
-	switch (mode()) {
-	case VMM_TRACK_MEMCHECK:
-		return mc_alloc(0, size, false);
-	case VMM_TRACK_BLOCKS:
-		return bl_alloc(0, size, false);
-	default:
-		return malloc(size);
-	}
-}
-
-void *vmm_track_calloc(size_t number, size_t size)
-{
-	unsigned char m = mode();
-	if (m == VMM_TRACK_OFF)
-		return calloc(number, size);
-	size_t n;
-	if (__builtin_mul_overflow(number, size, &n)) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	return m == VMM_TRACK_MEMCHECK ? mc_alloc(0, n, true)
-				       : bl_alloc(0, n, true);
-}
-
-void *vmm_track_aligned(size_t alignment, size_t size)
-{
-	switch (mode()) {
-	case VMM_TRACK_MEMCHECK:
-		return mc_alloc(alignment, size, false);
-	case VMM_TRACK_BLOCKS:
-		return bl_alloc(alignment, size, false);
-	default:
-		return aligned_alloc(alignment, size);
-	}
-}
-
-void vmm_track_free(void *ptr)
-{
-	if (ptr == NULL)
-		return;
-	switch (mode()) {
-	case VMM_TRACK_MEMCHECK:
-		mc_free(ptr);
-		break;
-	case VMM_TRACK_BLOCKS:
-		bl_free(ptr);
-		break;
-	default:
-		free(ptr);
-	}
-}
-
-void *vmm_track_realloc(void *ptr, size_t size)
-{
-	unsigned char m = mode();
-	if (m == VMM_TRACK_OFF)
-		return realloc(ptr, size);
-	if (ptr == NULL)
-		return vmm_track_malloc(size);
-	if (size == 0) {
-		vmm_track_free(ptr);
-		return NULL;
-	}
-	return m == VMM_TRACK_MEMCHECK ? mc_realloc(ptr, size)
-				       : bl_realloc(ptr, size);
-}
-
-size_t vmm_track_usable_size(void *ptr)
-{
-	switch (mode()) {
-	case VMM_TRACK_MEMCHECK:
-		return ptr == NULL ? 0 : mc_usable(ptr);
-	case VMM_TRACK_BLOCKS:
-		if (ptr == NULL)
-			return 0;
-		return is_foreign(ptr) ? vmm_foreign_usable_size(ptr)
-				       : raw_usable(ptr);
-	default:
-		return malloc_usable_size(ptr);
-	}
+	if (mode() == VMM_TRACK_MEMCHECK)
+		quarantine_drain();
 }
 
 #endif /* VMM_TRACK_BACKEND */

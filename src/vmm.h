@@ -3,8 +3,9 @@
  *
  * NOTES
  * - Everything here has hidden visibility (the whole library is compiled with
- *   -fvisibility=hidden); the only exported names are the 11 in
- *   libvmmalloc.map, all defined in override.c.
+ *   -fvisibility=hidden); the only exported names are the 18 in
+ *   libvmmalloc.map (the 11 of libvmmalloc(7) and jemalloc's 7
+ *   non-standard names), all defined in override.c.
  * - Nothing here may call libc's malloc or stdio.
  */
 #ifndef VMM_H
@@ -152,6 +153,10 @@ __attribute__((noreturn)) void vmm_assert_fail(const char *expr,
 					       const char *func);
 /* writes raw text to the log (stats.c); no prefix, no newline added */
 void vmm_log_raw(const char *s, size_t len);
+/* fork.c's sequence: the log's lines, and a child's own log file */
+void vmm_log_prefork(void);
+void vmm_log_postfork_parent(void);
+void vmm_log_postfork_child(void);
 
 /* the entry points, for level-4 lines and per-call counters */
 enum vmm_call {
@@ -196,8 +201,8 @@ extern _Atomic uint64_t vmm_call_count[VMM_CALL_COUNT];
 
 /* ---- stats.c: the exit summary (debug variant) ---- */
 extern const char *const vmm_call_names[VMM_CALL_COUNT];
-/* pool bytes backed (+) or given back (-) by the extent hooks */
-void vmm_stats_commit(ptrdiff_t delta);
+/* the exit line and VMMALLOC_LOG_STATS's summary (life.c's destructor) */
+void vmm_stats_at_exit(void);
 
 /* ---- pool.c: the file, its mapping, its backing ---- */
 struct vmm_pool {
@@ -295,23 +300,42 @@ void *vmm_boot_alloc(size_t size, size_t align);
 bool vmm_in_boot(const void *ptr);
 size_t vmm_boot_usable_size(const void *ptr);
 
-/* ---- engine.c: the private jemalloc ---- */
-/* the fast paths may be taken: the thread is bound to the pool arena
- * (which implies the library is ready) and no analysis tool is active */
-extern VMM_TLS bool vmm_thread_ready;
-/* the thread is bound to the pool arena */
-extern VMM_TLS bool vmm_thread_bound;
+/* ---- life.c: the library's life and each thread's ---- */
+/*
+ * One state per thread (zero-initialised TLS: NEW), changed only where
+ * named:
+ *   NEW -> BINDING         vmm_enter: initialising the library or binding
+ *                          the thread (its allocations are bootstrap blocks)
+ *   BINDING -> NOMINAL     bound to the pool arena, fast paths taken
+ *   BINDING -> BOUND       bound, but an analysis tool must see every call
+ *   BINDING -> NEW         binding failed: try again at the next call
+ *   NOMINAL/BOUND -> LATE  engine.c: jemalloc's per-thread cleanup ran
+ *                          (late in thread exit); served by the late path
+ */
+enum vmm_tsd_state {
+	VMM_TSD_NEW = 0,
+	VMM_TSD_BINDING,
+	VMM_TSD_BOUND,
+	VMM_TSD_NOMINAL,
+	VMM_TSD_LATE,
+};
+extern VMM_TLS enum vmm_tsd_state vmm_tsd_state;
+static inline bool vmm_tsd_bound(void)
+{
+	return vmm_tsd_state == VMM_TSD_NOMINAL ||
+	       vmm_tsd_state == VMM_TSD_BOUND;
+}
+enum vmm_enter { VMM_ENTER_READY, VMM_ENTER_BOOT, VMM_ENTER_LATE };
+/* initialise the library if needed and bind the calling thread */
+enum vmm_enter vmm_enter(void);
+bool vmm_lib_init(void);
 
-/* jemalloc's per-thread cleanup has run (late in thread exit) */
-extern VMM_TLS bool vmm_thread_late;
+/* ---- engine.c: the private jemalloc ---- */
 /* a late thread's allocations, from the pool arena all the same: size may
  * be 0, align 0 or a power of two; realloc's ptr is a pool block */
 void *vmm_engine_late_alloc(size_t size, size_t align, bool zero);
 void *vmm_engine_late_realloc(void *ptr, size_t size);
 
-enum vmm_enter { VMM_ENTER_READY, VMM_ENTER_BOOT, VMM_ENTER_LATE };
-/* initialise the library if needed and bind the calling thread */
-enum vmm_enter vmm_enter(void);
 /* set up the engine on an existing pool; false on failure */
 bool vmm_engine_init(struct vmm_pool *p);
 /* flush this thread's cache and purge the pool arena before a retry */
@@ -329,20 +353,19 @@ struct vmm_hook_counts {
 	unsigned long commit_calls, commit_ok;
 	unsigned long decommit_calls, decommit_ok;
 	size_t committed; /* bytes backed by the file through the hooks */
+	size_t committed_peak; /* the most committed at once */
 	size_t reserved;  /* bytes of the pool handed to the arena */
 };
 /* a consistent copy, taken under the hook lock */
 void vmm_engine_counts(struct vmm_hook_counts *out);
 
-/* ---- fork.c ---- */
+/* ---- fork.c: the one registration of fork handlers ---- */
 void vmm_fork_init(void);
 
 /* ---- coverage.c: a gcov build only (scripts/coverage) ---- */
 #ifdef VMM_COVERAGE
-void vmm_cov_init(void);
+/* a forked child's counters start from zero (fork.c calls it first) */
+void vmm_cov_postfork_child(void);
 #endif
-
-/* ---- vmmalloc.c: the library's life cycle ---- */
-bool vmm_lib_init(void);
 
 #endif /* VMM_H */

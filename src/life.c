@@ -1,7 +1,9 @@
 /*
- * vmmalloc.c -- the library's life cycle: initialise once (from the first
- * allocation or the constructor, whichever comes first), bind each thread
- * to the pool arena, and never tear the pool down.
+ * life.c -- the process's and each thread's life with the library:
+ * initialise once (from the first allocation or the constructor, whichever
+ * comes first), bind each thread to the pool arena (the per-thread state of
+ * vmm.h), and at exit write the debug variant's summary, never tearing the
+ * pool down.
  *
  * NOTES
  * - Init recursion: allocations that arrive on the initialising thread (the
@@ -24,7 +26,7 @@
 
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
 static atomic_bool initialized;
-static VMM_TLS bool in_init; /* this thread is inside init or binding */
+VMM_TLS enum vmm_tsd_state vmm_tsd_state;
 
 static __attribute__((noreturn)) void creation_failed(int err)
 {
@@ -90,9 +92,6 @@ static void check_file_limit(void)
 
 bool vmm_lib_init(void)
 {
-#ifdef VMM_COVERAGE
-	vmm_cov_init(); /* before the other fork handlers (coverage.c) */
-#endif
 	vmm_options_load();
 	vmm_log_init();
 	check_file_limit();
@@ -152,13 +151,18 @@ bool vmm_lib_init(void)
 
 enum vmm_enter vmm_enter(void)
 {
-	if (vmm_thread_bound)
+	switch (vmm_tsd_state) {
+	case VMM_TSD_NOMINAL:
+	case VMM_TSD_BOUND:
 		return VMM_ENTER_READY;
-	if (vmm_thread_late)
+	case VMM_TSD_LATE:
 		return VMM_ENTER_LATE;
-	if (in_init)
+	case VMM_TSD_BINDING: /* a call from inside init or binding */
 		return VMM_ENTER_BOOT;
-	in_init = true;
+	case VMM_TSD_NEW:
+		break;
+	}
+	vmm_tsd_state = VMM_TSD_BINDING;
 	if (!atomic_load_explicit(&initialized, memory_order_acquire)) {
 		pthread_mutex_lock(&init_lock);
 		if (!atomic_load_explicit(&initialized, memory_order_relaxed)) {
@@ -168,12 +172,13 @@ enum vmm_enter vmm_enter(void)
 		}
 		pthread_mutex_unlock(&init_lock);
 	}
-	bool bound = vmm_engine_bind_thread();
-	in_init = false;
-	if (!bound)
+	if (!vmm_engine_bind_thread()) {
+		vmm_tsd_state = VMM_TSD_NEW;
 		return VMM_ENTER_BOOT;
-	vmm_thread_bound = true;
-	vmm_thread_ready = vmm_pool.fast_size != 0;
+	}
+	/* under an analysis tool every call takes the slow path (track.h) */
+	vmm_tsd_state = vmm_pool.fast_size != 0 ? VMM_TSD_NOMINAL
+						: VMM_TSD_BOUND;
 	return VMM_ENTER_READY;
 }
 
@@ -191,3 +196,10 @@ static __attribute__((constructor)) void vmm_constructor(int argc,
 	vmm_foreign_init();
 }
 #endif
+
+/* the debug variant's last words; the pool stays mapped for later calls */
+static __attribute__((destructor)) void vmm_destructor(void)
+{
+	if (vmm_debug && vmm_pool.base != NULL)
+		vmm_stats_at_exit();
+}
