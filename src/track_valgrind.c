@@ -443,10 +443,14 @@ void vmm_track_postfork(void)
 
 /* ---- the allocation hooks (override.c calls them) ---- */
 
-/* the pool becomes no-access before its first block is handed out */
+/*
+ * The pool becomes no-access before its first block is handed out; a
+ * bootstrap block asked for before the pool exists leaves that for later.
+ */
 static void mark_pool(void)
 {
-	if (atomic_load_explicit(&pool_marked, memory_order_acquire))
+	if (atomic_load_explicit(&pool_marked, memory_order_acquire) ||
+	    vmm_pool.base == NULL)
 		return;
 	lock_take();
 	if (!atomic_load_explicit(&pool_marked, memory_order_relaxed)) {
