@@ -164,7 +164,8 @@ size_t vmm_snprintf(char *buf, size_t size, const char *fmt, ...)
 
 static struct out msg_out(struct vmm_msg *m)
 {
-	return (struct out){.buf = m->buf, .size = sizeof(m->buf),
+	return (struct out){.buf = m->buf,
+			    .size = sizeof(m->buf),
 			    .len = m->len};
 }
 

@@ -64,34 +64,34 @@ static void same_len(const char *what, size_t size, size_t glen, size_t wlen)
  * 0 to one past the text (same bytes written, nothing past the size, the
  * length written returned); and appended to a message after a prefix.
  */
-#define SAME(...)                                                            \
-	do {                                                                 \
-		char want_[1024], got_[1024];                                \
-		int n_ = snprintf(want_, sizeof(want_), __VA_ARGS__);        \
-		CHECK(n_ >= 0 && (size_t)n_ < sizeof(want_));                \
-		size_t wlen_ = (size_t)n_;                                   \
-		size_t glen_ = vmm_snprintf(got_, sizeof(got_), __VA_ARGS__); \
-		same_bytes(#__VA_ARGS__, sizeof(got_), got_, glen_, want_,   \
-			   wlen_);                                           \
-		CHECK(got_[glen_] == '\0');                                  \
-		for (size_t s_ = 0; s_ <= wlen_ + 1; s_++) {                 \
-			memset(want_, CANARY, sizeof(want_));                \
-			memset(got_, CANARY, sizeof(got_));                  \
-			snprintf(want_, s_, __VA_ARGS__);                    \
-			glen_ = vmm_snprintf(got_, s_, __VA_ARGS__);         \
-			same_len(#__VA_ARGS__, s_, glen_, wlen_);            \
-			same_bytes(#__VA_ARGS__, s_, got_, sizeof(got_),     \
-				   want_, sizeof(want_));                    \
-			sizes++;                                             \
-		}                                                            \
-		struct vmm_msg m_ = {.len = 0};                              \
-		vmm_msg_str(&m_, "prefix: ");                                \
-		vmm_msg_format(&m_, __VA_ARGS__);                            \
-		n_ = snprintf(want_, sizeof(want_), "prefix: ");             \
+#define SAME(...)                                                              \
+	do {                                                                   \
+		char want_[1024], got_[1024];                                  \
+		int n_ = snprintf(want_, sizeof(want_), __VA_ARGS__);          \
+		CHECK(n_ >= 0 && (size_t)n_ < sizeof(want_));                  \
+		size_t wlen_ = (size_t)n_;                                     \
+		size_t glen_ = vmm_snprintf(got_, sizeof(got_), __VA_ARGS__);  \
+		same_bytes(#__VA_ARGS__, sizeof(got_), got_, glen_, want_,     \
+			   wlen_);                                             \
+		CHECK(got_[glen_] == '\0');                                    \
+		for (size_t s_ = 0; s_ <= wlen_ + 1; s_++) {                   \
+			memset(want_, CANARY, sizeof(want_));                  \
+			memset(got_, CANARY, sizeof(got_));                    \
+			snprintf(want_, s_, __VA_ARGS__);                      \
+			glen_ = vmm_snprintf(got_, s_, __VA_ARGS__);           \
+			same_len(#__VA_ARGS__, s_, glen_, wlen_);              \
+			same_bytes(#__VA_ARGS__, s_, got_, sizeof(got_),       \
+				   want_, sizeof(want_));                      \
+			sizes++;                                               \
+		}                                                              \
+		struct vmm_msg m_ = {.len = 0};                                \
+		vmm_msg_str(&m_, "prefix: ");                                  \
+		vmm_msg_format(&m_, __VA_ARGS__);                              \
+		n_ = snprintf(want_, sizeof(want_), "prefix: ");               \
 		snprintf(want_ + n_, sizeof(want_) - (size_t)n_, __VA_ARGS__); \
-		same_bytes(#__VA_ARGS__ " after a prefix", sizeof(m_.buf),   \
-			   m_.buf, m_.len, want_, (size_t)n_ + wlen_);       \
-		cases++;                                                     \
+		same_bytes(#__VA_ARGS__ " after a prefix", sizeof(m_.buf),     \
+			   m_.buf, m_.len, want_, (size_t)n_ + wlen_);         \
+		cases++;                                                       \
 	} while (0)
 
 /*
@@ -116,8 +116,8 @@ static void unchecked(const char *fmt, const char *want, ...)
 			CHECK(got[keep] == '\0');
 		for (size_t i = s; i < sizeof(got); i++)
 			if (got[i] != CANARY)
-				FAIL("%s, buffer size %zu: byte %zu written", fmt,
-				     s, i);
+				FAIL("%s, buffer size %zu: byte %zu written",
+				     fmt, s, i);
 		sizes++;
 	}
 	/* through the va_list entry point of struct vmm_msg as well */
