@@ -99,7 +99,7 @@ struct vmm_devdax {
  * DAX, or the errno of reading sysfs */
 int vmm_devdax_info(dev_t rdev, struct vmm_devdax *out);
 
-/* ---- log.c: messages through write(2) only ---- */
+/* ---- format.c builds messages, log.c writes them (write(2) only) ---- */
 struct vmm_msg {
 	char buf[1024];
 	size_t len;
