@@ -37,7 +37,6 @@
 #include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -182,19 +181,17 @@ void vmm_log_at(unsigned level, const char *file, int line, const char *func,
 	errno = saved;
 }
 
-/* ---- entry points: level 4 and call counters ---- */
+/* ---- entry points: level 4 (stats.c counts the calls) ---- */
 
 VMM_TLS bool vmm_in_call;
-_Atomic uint64_t vmm_call_count[VMM_CALL_COUNT];
 
 bool vmm_call_enter(enum vmm_call call, const char *file, int line,
-		    const char *func, const char *fmt, ...)
+		    const char *fmt, ...)
 {
 	if (vmm_in_call)
 		return false; /* nested: the outer entry point logged it */
 	vmm_in_call = true;
-	atomic_fetch_add_explicit(&vmm_call_count[call], 1,
-				  memory_order_relaxed);
+	vmm_stats_count_call(call);
 	if (VMM_UNLIKELY(vmm_opts.log_level >= 4)) {
 		int saved = errno;
 		struct vmm_msg m = {.len = 0};
@@ -202,7 +199,6 @@ bool vmm_call_enter(enum vmm_call call, const char *file, int line,
 		va_start(ap, fmt);
 		/* named by the call's libc name, whatever C function the entry
 		 * point is written in (tests/debug match these names) */
-		(void)func;
 		format_line(&m, 4, file, line, vmm_call_names[call], saved,
 			    fmt, ap);
 		va_end(ap);

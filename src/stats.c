@@ -39,6 +39,14 @@ const char *const vmm_call_names[VMM_CALL_COUNT] = {
 	[VMM_CALL_malloc_usable_size] = "malloc_usable_size",
 };
 
+/* calls per entry point (outermost calls only) */
+static _Atomic uint64_t call_count[VMM_CALL_COUNT];
+
+void vmm_stats_count_call(enum vmm_call call)
+{
+	atomic_fetch_add_explicit(&call_count[call], 1, memory_order_relaxed);
+}
+
 struct summary {
 	size_t pool_size, usable, allocated, active, resident;
 	int64_t committed, peak;
@@ -155,7 +163,7 @@ static void print_text(const struct summary *s)
 		vmm_msg_str(&m, vmm_call_names[i]);
 		for (size_t n = strlen(vmm_call_names[i]); n < 20; n++)
 			vmm_msg_str(&m, " ");
-		vmm_msg_u64(&m, atomic_load(&vmm_call_count[i]));
+		vmm_msg_u64(&m, atomic_load(&call_count[i]));
 		vmm_msg_str(&m, "\n");
 		put(&m);
 	}
@@ -247,7 +255,7 @@ static void print_json(const struct summary *s)
 		vmm_msg_str(&m, i == 0 ? "\"" : ", \"");
 		vmm_msg_str(&m, vmm_call_names[i]);
 		vmm_msg_str(&m, "\": ");
-		vmm_msg_u64(&m, atomic_load(&vmm_call_count[i]));
+		vmm_msg_u64(&m, atomic_load(&call_count[i]));
 		put(&m);
 	}
 	vmm_msg_str(&m, "},\n\"engine\": ");

@@ -182,9 +182,9 @@ enum vmm_call {
  * scope flag is a constant false and everything folds away.
  */
 extern VMM_TLS bool vmm_in_call;
-__attribute__((format(printf, 5, 6))) bool
+__attribute__((format(printf, 4, 5))) bool
 vmm_call_enter(enum vmm_call call, const char *file, int line,
-	       const char *func, const char *fmt, ...);
+	       const char *fmt, ...);
 static inline void vmm_call_leave(const bool *outer)
 {
 	if (vmm_debug && *outer)
@@ -194,13 +194,13 @@ static inline void vmm_call_leave(const bool *outer)
 	__attribute__((cleanup(vmm_call_leave), unused)) const bool          \
 		vmm_call_outer_ = vmm_debug &&                               \
 		vmm_call_enter(VMM_CALL_##name, __FILE__, __LINE__,          \
-			       __func__, __VA_ARGS__)
+			       __VA_ARGS__)
 
-/* calls per entry point (outermost calls only), counted by vmm_call_enter */
-extern _Atomic uint64_t vmm_call_count[VMM_CALL_COUNT];
 
 /* ---- stats.c: the exit summary (debug variant) ---- */
 extern const char *const vmm_call_names[VMM_CALL_COUNT];
+/* one more outermost call of this entry point (vmm_call_enter) */
+void vmm_stats_count_call(enum vmm_call call);
 /* the exit line and VMMALLOC_LOG_STATS's summary (life.c's destructor) */
 void vmm_stats_at_exit(void);
 
