@@ -149,7 +149,7 @@ int main(int argc, char **argv)
 			free(p);
 			_exit(0);
 		}
-		CHECK_EXITED_0(ft_wait(pid, 20));
+		CHECK_EXIT(vt_wait_pid(pid, 20), 0);
 	}
 	atomic_store(&stop, true);
 	for (int i = 0; i < 2; i++)
