@@ -220,7 +220,18 @@ static inline struct vt_status vt_wait(struct vt_child *c, double seconds)
 	struct vt_status st = {.how = VT_TIMEOUT, .raw = -1};
 	double t0 = vt_now(), end = t0 + seconds;
 	bool done = false;
-	for (;;) {
+	if (seconds <= 0 && c->cap[0] < 0 && c->cap[1] < 0) {
+		/* nothing to read, no deadline: block */
+		int ws;
+		pid_t r;
+		while ((r = waitpid(c->pid, &ws, 0)) < 0 && errno == EINTR)
+			;
+		if (r != c->pid)
+			FAIL("waitpid(%d): %s", (int)c->pid, strerror(errno));
+		st.raw = ws;
+		done = true;
+	}
+	while (!done) {
 		int ws;
 		pid_t r = waitpid(c->pid, &ws, WNOHANG);
 		if (r < 0 && errno != EINTR)

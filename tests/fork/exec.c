@@ -56,6 +56,9 @@ static char **plain_env(void)
 	return env;
 }
 
+/* the cells of fork.exec.* (--list) */
+FT_CELLS(FT_CELLS_STD, "mode0", "node.mode0");
+
 int main(int argc, char **argv)
 {
 	if (argc == 4 && strcmp(argv[1], "--as-child") == 0)

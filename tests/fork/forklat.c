@@ -18,7 +18,7 @@ static int cmp(const void *a, const void *b)
 
 int main(int argc, char **argv)
 {
-	ft_setup(argc, argv);
+	ft_setup_(argc, argv, NULL);
 	int forks = 21;
 	size_t mib = 100;
 	for (int i = 1; i + 1 < argc; i++) {

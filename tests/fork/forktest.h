@@ -26,9 +26,26 @@
 /* -1 = baseline (no library), else the effective VMMALLOC_FORK mode */
 static int ft_mode = -1;
 
-/* call first: decides baseline vs. preloaded and checks that it is so */
-static inline void ft_setup(int argc, char **argv)
+/*
+ * The cells a scenario runs in, one --list line each (cmake/VmmTest.cmake's
+ * vmm_add_matrix registers fork.<scenario>.<cell>): "baseline" (without the
+ * library), "default" (VMMALLOC_FORK unset), "modeN", "node.modeN" (the
+ * pool on NUMA node 0), then optional KEY=VALUE words (ARGS=--flag).
+ */
+#define FT_CELLS_STD "baseline", "default", "mode1", "mode2", "mode3"
+#define FT_CELLS(...)                                                        \
+	static const char *const ft_cells[] = {__VA_ARGS__, NULL}
+
+/* call first: prints the cells for --list (and exits), else decides
+ * baseline vs. preloaded and checks that it is so */
+static inline void ft_setup_(int argc, char **argv,
+			     const char *const *cells)
 {
+	if (argc == 2 && strcmp(argv[1], "--list") == 0 && cells != NULL) {
+		for (const char *const *c = cells; *c != NULL; c++)
+			printf("%s\n", *c);
+		exit(0);
+	}
 	bool baseline = argc > 1 && strcmp(argv[1], "--baseline") == 0;
 	const char *dir = getenv("VMMALLOC_POOL_DIR");
 	if (baseline) {
@@ -44,6 +61,8 @@ static inline void ft_setup(int argc, char **argv)
 	const char *m = getenv("VMMALLOC_FORK");
 	ft_mode = m != NULL ? atoi(m) : 1;
 }
+
+#define ft_setup(argc, argv) ft_setup_(argc, argv, ft_cells)
 
 static inline bool ft_preloaded(void)
 {

@@ -130,6 +130,9 @@ static void child(unsigned char *old, size_t parent_backed, unsigned long
 	_exit(0);
 }
 
+/* the cells of fork.isolation.* (--list) */
+FT_CELLS(FT_CELLS_STD, "node.mode1", "node.mode2", "node.mode3");
+
 int main(int argc, char **argv)
 {
 	ft_setup(argc, argv);

@@ -50,6 +50,9 @@ static void *churn(void *arg)
 	return NULL;
 }
 
+/* the cells of fork.many.* (--list) */
+FT_CELLS(FT_CELLS_STD, "mode0");
+
 int main(int argc, char **argv)
 {
 	ft_setup(argc, argv);

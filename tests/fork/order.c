@@ -91,6 +91,9 @@ static void *churn(void *arg)
 	return NULL;
 }
 
+/* the cells of fork.order.* and fork.order-early.* (--list) */
+FT_CELLS(FT_CELLS_STD);
+
 int main(int argc, char **argv)
 {
 	ft_setup(argc, argv);

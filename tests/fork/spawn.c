@@ -48,6 +48,9 @@ static int as_child(char **argv)
 	return 0;
 }
 
+/* the cells of fork.spawn.* (--list) */
+FT_CELLS(FT_CELLS_STD, "mode0");
+
 int main(int argc, char **argv)
 {
 	if (argc == 4 && strcmp(argv[1], "--as-child") == 0)

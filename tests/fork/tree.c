@@ -150,6 +150,10 @@ static int node(int level)
 	return ret;
 }
 
+/* the cells of fork.tree.* (--list) */
+FT_CELLS(FT_CELLS_STD, "mode0 ARGS=--expect-corruption", "node.mode1",
+	 "node.mode2", "node.mode3");
+
 int main(int argc, char **argv)
 {
 	ft_setup(argc, argv);
