@@ -17,6 +17,8 @@
 #   word @CASE@ stands for the case's name.  LIST_COMMAND (default:
 #   `<program> --list`) prints the cases, after each build of <program>
 #   (a script's cases: a program the script runs).
+# Both: CASE_LABELS label regex... adds the label to the cases whose name
+#   the regex matches (e.g. dax: the subset the pmem guests run);
 # vmm_add_matrix(<prefix> <program> [SIZE s] [NODE n] [ARGS a...]
 #                [LABELS l...] [TIMEOUT t] [PROPERTIES name value...])
 #   the cells of a matrix such as VMMALLOC_FORK: a cell named "baseline"
@@ -25,11 +27,11 @@
 #   default 256M), with VMMALLOC_FORK=N when its name ends in modeN and the
 #   pool on NUMA node NODE when it starts with "node."; the cell alone
 #   decides VMMALLOC_FORK, MALLOC_CONF and LD_PRELOAD (ENVIRONMENT_MODIFICATION).
-# Both: SKIP_RETURN_CODE 77; LABELS default to the prefix's first word.
+#   SKIP_RETURN_CODE 77; LABELS default to the prefix's first word.
 include_guard(GLOBAL)
 
 function(_vmm_discover kind prefix program)
-  cmake_parse_arguments(A "" "TIMEOUT;SIZE;NODE" "COMMAND;LIST_COMMAND;LABELS;ARGS;PROPERTIES"
+  cmake_parse_arguments(A "" "TIMEOUT;SIZE;NODE" "COMMAND;LIST_COMMAND;LABELS;CASE_LABELS;ARGS;PROPERTIES"
     ${ARGN})
   if(NOT A_LABELS)
     string(REGEX REPLACE "\\..*" "" A_LABELS "${prefix}")
@@ -51,7 +53,16 @@ function(_vmm_discover kind prefix program)
     COMMENT "Listing the cases of ${program}" VERBATIM)
 
   # the properties every case gets, as one set_tests_properties call
-  set(props "LABELS [==[${A_LABELS}]==] SKIP_RETURN_CODE 77")
+  set(props "LABELS \"\${labels}\" SKIP_RETURN_CODE 77")
+  # CASE_LABELS label regex ...: the label for the cases the regex matches
+  set(case_labels "")
+  while(A_CASE_LABELS)
+    list(POP_FRONT A_CASE_LABELS label re)
+    string(APPEND case_labels "  if(case MATCHES [==[${re}]==])
+    list(APPEND labels ${label})
+  endif()
+")
+  endwhile()
   if(A_TIMEOUT)
     string(APPEND props " TIMEOUT ${A_TIMEOUT}")
   endif()
@@ -95,6 +106,8 @@ foreach(line IN LISTS lines)
   separate_arguments(words UNIX_COMMAND \"\${line}\")
   list(POP_FRONT words case)
   set(args [==[${args}]==])
+  set(labels [==[${A_LABELS}]==])
+${case_labels}
   set(extra \"\")
   foreach(word IN LISTS words)
     string(FIND \"\${word}\" = eq)
