@@ -11,23 +11,24 @@
 # program are one <prefix>.NOT_BUILT test that fails.
 #
 # vmm_add_test(<prefix> <program> [COMMAND args...] [LIST_COMMAND args...]
-#              [LABELS l...]
-#              [TIMEOUT t] [PROPERTIES name value...])
+#              [LABELS l...] [CASE_LABELS label regex...] [TIMEOUT t]
+#              [PROPERTIES name value...])
 #   runs COMMAND (default: the program with the case's name) in which the
 #   word @CASE@ stands for the case's name.  LIST_COMMAND (default:
 #   `<program> --list`) prints the cases, after each build of <program>
 #   (a script's cases: a program the script runs).
-# Both: CASE_LABELS label regex... adds the label to the cases whose name
-#   the regex matches (e.g. dax: the subset the pmem guests run);
 # vmm_add_matrix(<prefix> <program> [SIZE s] [NODE n] [ARGS a...]
-#                [LABELS l...] [TIMEOUT t] [PROPERTIES name value...])
+#                [LABELS l...] [CASE_LABELS label regex...] [TIMEOUT t]
+#                [PROPERTIES name value...])
 #   the cells of a matrix such as VMMALLOC_FORK: a cell named "baseline"
 #   runs `<program> --baseline ARGS` without the library; every other cell
 #   runs the program preloaded (tests/common/run-preloaded, pool SIZE,
 #   default 256M), with VMMALLOC_FORK=N when its name ends in modeN and the
 #   pool on NUMA node NODE when it starts with "node."; the cell alone
 #   decides VMMALLOC_FORK, MALLOC_CONF and LD_PRELOAD (ENVIRONMENT_MODIFICATION).
-#   SKIP_RETURN_CODE 77; LABELS default to the prefix's first word.
+# Both: SKIP_RETURN_CODE 77; LABELS default to the prefix's first word;
+#   CASE_LABELS adds each label to the cases whose name its regex matches
+#   (dax, dax-short, dax-device: the subsets the pmem guests run).
 include_guard(GLOBAL)
 
 function(_vmm_discover kind prefix program)
