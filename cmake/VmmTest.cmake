@@ -99,7 +99,8 @@ function(_vmm_discover kind prefix program)
   endif()
   file(GENERATE OUTPUT "${inc}" CONTENT "# written by cmake/VmmTest.cmake
 if(NOT EXISTS [==[${cases}]==])
-  add_test([==[${prefix}.NOT_BUILT]==] [==[${prefix}.NOT_BUILT]==])
+  add_test([==[${prefix}.NOT_BUILT]==] /bin/sh -c
+    [==[echo \"${program} is not built: no list of its cases yet\" >&2; exit 1]==])
   return()
 endif()
 file(STRINGS [==[${cases}]==] lines)
