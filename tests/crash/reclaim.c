@@ -8,8 +8,8 @@
  *
  *   reclaim KIND LIB VICTIM SEAM [ITERATIONS] [SECONDS]
  *
- * KIND: sigkill abort segv thread create fork exec mkstemp mkstemp-signal
- *       mkstemp-race fullfs fullfs-other
+ * KIND: a row of kinds[] below (`reclaim --list` prints them); ITERATIONS
+ *       and SECONDS default to the row's.
  * Exit 77 only when no tmpfs can be mounted.  Prints one summary line:
  * iterations, bytes left behind, time.
  */
@@ -26,7 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "vmmtest.h"
+#include "vmmtest_child.h"
 
 static char mnt[] = "/tmp/vmmcrash.XXXXXX";
 static char dir[1024];
@@ -135,45 +135,29 @@ static void mount_private_tmpfs(const char *size)
 }
 
 struct child {
-	pid_t pid;
+	struct vt_child c;
 	FILE *out; /* its stdout */
 	FILE *in;  /* its stdin */
 };
 
+/* a preloaded victim or the seam, leading a process group of its own */
 static struct child spawn(char *const argv[], const char *fork_mode)
 {
-	int out[2], in[2];
-	CHECK(pipe(out) == 0 && pipe(in) == 0);
-	pid_t pid = fork();
-	CHECK(pid >= 0);
-	if (pid == 0) {
-		setpgid(0, 0);
-		struct rlimit nocore = {0, 0};
-		setrlimit(RLIMIT_CORE, &nocore);
-		dup2(out[1], 1);
-		dup2(in[0], 0);
-		close(out[0]);
-		close(out[1]);
-		close(in[0]);
-		close(in[1]);
-		setenv("VMMALLOC_POOL_DIR", dir, 1);
-		setenv("VMMALLOC_POOL_SIZE", "128M", 1);
-		unsetenv("MALLOC_CONF");
-		unsetenv("VMMALLOC_POOL_PREALLOC");
-		if (fork_mode != NULL)
-			setenv("VMMALLOC_FORK", fork_mode, 1);
-		else
-			unsetenv("VMMALLOC_FORK");
-		if (argv[0] == victim)
-			setenv("LD_PRELOAD", lib, 1);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	setpgid(pid, pid);
-	close(out[1]);
-	close(in[0]);
-	struct child c = {pid, fdopen(out[0], "r"), fdopen(in[1], "w")};
+	char pool_dir[sizeof(dir) + 32], pre[4200], fm[32];
+	snprintf(pool_dir, sizeof(pool_dir), "VMMALLOC_POOL_DIR=%s", dir);
+	snprintf(pre, sizeof(pre), "LD_PRELOAD=%s", lib);
+	snprintf(fm, sizeof(fm), "VMMALLOC_FORK%s%s", fork_mode ? "=" : "",
+		 fork_mode ? fork_mode : "");
+	const char *env[] = {pool_dir, "VMMALLOC_POOL_SIZE=128M", "MALLOC_CONF",
+			     "VMMALLOC_POOL_PREALLOC", fm,
+			     argv[0] == victim ? pre : NULL, NULL};
+	struct vt_spawn s = {.argv = argv, .env = env, .group = true,
+			     .pipe_in = true, .pipe_out = true};
+	struct child c = {.c = vt_start(&s)};
+	c.out = fdopen(c.c.out, "r");
+	c.in = fdopen(c.c.in, "w");
 	CHECK(c.out != NULL && c.in != NULL);
+	c.c.out = c.c.in = -1; /* the FILEs close them */
 	return c;
 }
 
@@ -186,17 +170,22 @@ static void wait_line(struct child *c, const char *prefix, char *line,
 		FAIL("%s: unexpected line from the child: %s", kind, line);
 }
 
-/* reaps the child and every descendant (we are their subreaper) */
-static int reap(struct child *c)
+/* reaps every descendant left (we are their subreaper), closes the pipes */
+static void reap_rest(struct child *c)
 {
-	int status = -1, st;
-	pid_t p;
-	while ((p = waitpid(-1, &st, 0)) > 0 || errno == EINTR)
-		if (p == c->pid)
-			status = st;
+	int st;
+	while (waitpid(-1, &st, 0) > 0 || errno == EINTR)
+		;
 	fclose(c->out);
 	fclose(c->in);
-	return status;
+}
+
+/* waits for the child, then reaps the rest */
+static struct vt_status reap(struct child *c)
+{
+	struct vt_status st = vt_wait(&c->c, 0);
+	reap_rest(c);
+	return st;
 }
 
 static void usleep_rnd(unsigned max_us)
@@ -206,13 +195,6 @@ static void usleep_rnd(unsigned max_us)
 	ts.tv_sec = us / 1000000;
 	ts.tv_nsec = (long)(us % 1000000) * 1000;
 	nanosleep(&ts, NULL);
-}
-
-static void expect_signal(int status, int sig)
-{
-	if (!WIFSIGNALED(status) || WTERMSIG(status) != sig)
-		FAIL("%s: child status %#x, expected signal %d", kind, status,
-		     sig);
 }
 
 /* a full filesystem: NULL/ENOMEM, never SIGBUS; `other` fills it meanwhile */
@@ -241,10 +223,7 @@ static void full_fs(unsigned i, bool other)
 	}
 	if (fgets(line, sizeof(line), c.out) == NULL)
 		line[0] = '\0';
-	int status = reap(&c);
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		FAIL("%s: the victim died with status %#x (%s)", kind, status,
-		     WIFSIGNALED(status) ? strsignal(WTERMSIG(status)) : "exit");
+	CHECK_EXIT(reap(&c), 0);
 	unsigned long long got = 0;
 	CHECK(sscanf(line, "got %llu bytes", &got) == 1);
 	if (i == 0)
@@ -256,15 +235,200 @@ static void full_fs(unsigned i, bool other)
 		unlink(fill);
 }
 
+/* ---- the kinds: one iteration each; i counts from 0, seed is random ---- */
+static unsigned long long base; /* the filesystem's use before the kills */
+
+static void kill_loop(unsigned i, char *seed)
+{
+	(void)i;
+	char *a[] = {(char *)victim, "loop", seed, NULL};
+	struct child c = spawn(a, NULL);
+	usleep_rnd(150000); /* a fill of 128 MiB takes ~50 ms */
+	kill(-c.c.pid, SIGKILL);
+	CHECK_SIGNAL(reap(&c), SIGKILL);
+}
+
+/*
+ * The pool is created in the constructor, before main says "ready": time
+ * that once, then kill at a random moment between exec and a little after.
+ */
+static void kill_create(unsigned i, char *seed)
+{
+	(void)i;
+	static unsigned span_us;
+	char line[128];
+	char *a[] = {(char *)victim, "loop", seed, NULL};
+	struct child c;
+	if (span_us == 0) {
+		double ts = now();
+		c = spawn(a, NULL);
+		wait_line(&c, "ready loop", line, sizeof(line));
+		span_us = (unsigned)((now() - ts) * 1.2e6) + 1;
+		kill(-c.c.pid, SIGKILL);
+		reap(&c);
+		printf("create: pool ready %u us after spawn\n",
+		       span_us * 10 / 12);
+	}
+	c = spawn(a, NULL);
+	usleep_rnd(span_us);
+	kill(-c.c.pid, SIGKILL);
+	CHECK_SIGNAL(reap(&c), SIGKILL);
+}
+
+/* abort() or a bad write at a random point of the fill */
+static void die_by(unsigned i, char *seed)
+{
+	(void)i;
+	char *a[] = {(char *)victim, (char *)kind, seed, NULL};
+	struct child c = spawn(a, NULL);
+	CHECK_SIGNAL(reap(&c), kind[0] == 'a' ? SIGABRT : SIGSEGV);
+}
+
+static void exit_thread(unsigned i, char *seed)
+{
+	(void)i;
+	char *a[] = {(char *)victim, "thread", seed, NULL};
+	struct child c = spawn(a, NULL);
+	CHECK_EXIT(reap(&c), 42);
+}
+
+static void kill_forking(unsigned i, char *seed)
+{
+	(void)i;
+	char line[128];
+	char *a[] = {(char *)victim, "fork", seed, NULL};
+	struct child c = spawn(a, "2");
+	wait_line(&c, "ready fork", line, sizeof(line));
+	/* one 58 MiB copy takes tens of ms: land inside one */
+	usleep_rnd(100000);
+	kill(-c.c.pid, SIGKILL);
+	CHECK_SIGNAL(reap(&c), SIGKILL);
+}
+
+static void exec_other(unsigned i, char *seed)
+{
+	(void)i;
+	char line[128];
+	char *a[] = {(char *)victim, "exec", seed, NULL};
+	struct child c = spawn(a, NULL);
+	wait_line(&c, "ready ", line, sizeof(line));
+	pid_t sleeper = (pid_t)atoi(line + 6);
+	CHECK_EXIT(vt_wait(&c.c, 0), 0);
+	/* the exec'd program still runs and pins nothing */
+	CHECK(kill(sleeper, 0) == 0);
+	unsigned long long u = used_bytes();
+	for (int t = 0; t < 100 && u != base; t++) {
+		usleep(10000);
+		u = used_bytes();
+	}
+	if (u != base)
+		FAIL("exec: %llu bytes pinned while the exec'd program runs",
+		     u - base);
+	CHECK(kill(sleeper, 0) == 0);
+	kill(-c.c.pid, SIGKILL);
+	reap_rest(&c);
+}
+
+static void kill_mkstemp(unsigned i, char *seed)
+{
+	(void)seed;
+	char line[128];
+	char *a[] = {(char *)seam, "once", dir, NULL};
+	struct child c = spawn(a, NULL);
+	if (i % 2 == 0) {
+		/* a random moment, creation included */
+		usleep_rnd(4000);
+	} else {
+		wait_line(&c, "ready", line, sizeof(line));
+	}
+	kill(-c.c.pid, SIGKILL);
+	struct vt_status st = reap(&c);
+	CHECK(st.how == VT_SIGNALED);
+}
+
+/* SIGKILL into a create loop: measures the window between mkostemp and
+ * unlink (no bytes, maybe a name) */
+static void kill_mkstemp_loop(unsigned i, char *seed)
+{
+	(void)i, (void)seed;
+	char line[128];
+	char *a[] = {(char *)seam, "loop", dir, NULL};
+	struct child c = spawn(a, NULL);
+	wait_line(&c, "ready", line, sizeof(line));
+	usleep_rnd(20000);
+	kill(c.c.pid, SIGKILL);
+	CHECK_SIGNAL(reap(&c), SIGKILL);
+}
+
+/* blockable signals land anywhere in a create loop */
+static void signal_mkstemp_loop(unsigned i, char *seed)
+{
+	(void)i, (void)seed;
+	static const int sigs[] = {SIGTERM, SIGINT,  SIGHUP,
+				   SIGQUIT, SIGALRM, SIGUSR1};
+	char line[128];
+	char *a[] = {(char *)seam, "loop", dir, NULL};
+	struct child c = spawn(a, NULL);
+	wait_line(&c, "ready", line, sizeof(line));
+	usleep_rnd(20000);
+	int sig = sigs[rnd((unsigned)(sizeof(sigs) / sizeof(sigs[0])))];
+	kill(c.c.pid, sig);
+	CHECK_SIGNAL(reap(&c), sig);
+}
+
+static void fill_fs(unsigned i, char *seed)
+{
+	(void)seed;
+	full_fs(i, strcmp(kind, "fullfs-other") == 0);
+}
+
+/*
+ * One row per kind: its iterations and time budget (the ctest TIMEOUT is
+ * the budget + 30 s; the budgets leave room for a loaded machine: ~5x the
+ * idle time).  --list prints them for cmake/VmmTest.cmake.
+ */
+static const struct kind {
+	const char *name;
+	void (*once)(unsigned i, char *seed);
+	unsigned iters, secs;
+} kinds[] = {
+	{"sigkill", kill_loop, 100, 150},
+	{"abort", die_by, 100, 150},
+	{"segv", die_by, 100, 150},
+	{"thread", exit_thread, 100, 90},
+	{"create", kill_create, 100, 90},
+	{"fork", kill_forking, 100, 200},
+	{"exec", exec_other, 100, 200},
+	{"mkstemp", kill_mkstemp, 100, 90},
+	{"mkstemp-signal", signal_mkstemp_loop, 100, 90},
+	{"mkstemp-race", kill_mkstemp_loop, 100, 90},
+	{"fullfs", fill_fs, 10, 90},
+	{"fullfs-other", fill_fs, 10, 90},
+};
+
 int main(int argc, char **argv)
 {
+	size_t nkinds = sizeof(kinds) / sizeof(kinds[0]);
+	if (argc == 2 && strcmp(argv[1], "--list") == 0) {
+		for (size_t k = 0; k < nkinds; k++)
+			printf("%s TIMEOUT=%u\n", kinds[k].name,
+			       kinds[k].secs + 30);
+		return 0;
+	}
 	if (argc < 5)
-		FAIL("usage: reclaim KIND LIB VICTIM SEAM [ITER] [SECONDS]");
+		FAIL("usage: reclaim KIND LIB VICTIM SEAM [ITER] [SECONDS] | "
+		     "--list");
 	kind = argv[1];
 	lib = argv[2];
 	victim = argv[3];
 	seam = argv[4];
-	unsigned iters = argc > 5 ? (unsigned)atoi(argv[5]) : 100;
+	const struct kind *k = NULL;
+	for (size_t j = 0; j < nkinds && k == NULL; j++)
+		if (strcmp(kinds[j].name, kind) == 0)
+			k = &kinds[j];
+	if (k == NULL)
+		FAIL("unknown kind %s", kind);
+	unsigned iters = argc > 5 ? (unsigned)atoi(argv[5]) : k->iters;
 	double settle = getenv("VMMALLOC_CRASH_SETTLE") != NULL
 				? atof(getenv("VMMALLOC_CRASH_SETTLE"))
 				: 2;
@@ -275,7 +439,7 @@ int main(int argc, char **argv)
 		if (cap > 0 && cap < iters)
 			iters = cap;
 	}
-	double budget = argc > 6 ? atof(argv[6]) : 120;
+	double budget = argc > 6 ? atof(argv[6]) : k->secs;
 	rng = (unsigned long long)time(NULL) ^ (unsigned long long)getpid();
 	if (geteuid() != 0)
 		SKIP("needs root to mount a tmpfs");
@@ -283,125 +447,20 @@ int main(int argc, char **argv)
 	if (fullfs || !use_test_dir())
 		mount_private_tmpfs(fullfs ? "64M" : "320M");
 	CHECK(prctl(PR_SET_CHILD_SUBREAPER, 1) == 0);
-	unsigned long long base = used_bytes();
+	struct rlimit nocore = {0, 0};
+	setrlimit(RLIMIT_CORE, &nocore); /* the victims inherit it */
+	base = used_bytes();
 	unsigned long long left_bytes = 0;
 	unsigned left_names = 0, slow = 0, done = 0;
 	double t0 = now();
-	char line[128], seed[16];
+	char seed[16];
 
 	for (unsigned i = 0; i < iters; i++) {
 		if (now() - t0 > budget)
 			FAIL("%s: only %u of %u iterations in %.0f s", kind, i,
 			     iters, budget);
 		snprintf(seed, sizeof(seed), "%u", rnd(1u << 30));
-		struct child c;
-		int status;
-		if (strcmp(kind, "sigkill") == 0) {
-			char *a[] = {(char *)victim, "loop", seed, NULL};
-			c = spawn(a, NULL);
-			usleep_rnd(150000); /* a fill of 128 MiB takes ~50 ms */
-			kill(-c.pid, SIGKILL);
-			expect_signal(reap(&c), SIGKILL);
-		} else if (strcmp(kind, "create") == 0) {
-			/*
-			 * The pool is created in the constructor, before main
-			 * says "ready": time that once, then kill at a random
-			 * moment between exec and a little after it.
-			 */
-			static unsigned span_us;
-			char *a[] = {(char *)victim, "loop", seed, NULL};
-			if (span_us == 0) {
-				double ts = now();
-				c = spawn(a, NULL);
-				wait_line(&c, "ready loop", line, sizeof(line));
-				span_us = (unsigned)((now() - ts) * 1.2e6) + 1;
-				kill(-c.pid, SIGKILL);
-				reap(&c);
-				printf("create: pool ready %u us after spawn\n",
-				       span_us * 10 / 12);
-			}
-			c = spawn(a, NULL);
-			usleep_rnd(span_us);
-			kill(-c.pid, SIGKILL);
-			expect_signal(reap(&c), SIGKILL);
-		} else if (strcmp(kind, "abort") == 0 ||
-			   strcmp(kind, "segv") == 0) {
-			char *a[] = {(char *)victim, (char *)kind, seed, NULL};
-			c = spawn(a, NULL);
-			expect_signal(reap(&c), kind[0] == 'a' ? SIGABRT
-							      : SIGSEGV);
-		} else if (strcmp(kind, "thread") == 0) {
-			char *a[] = {(char *)victim, "thread", seed, NULL};
-			c = spawn(a, NULL);
-			status = reap(&c);
-			if (!WIFEXITED(status) || WEXITSTATUS(status) != 42)
-				FAIL("thread: status %#x, expected exit 42",
-				     status);
-		} else if (strcmp(kind, "fork") == 0) {
-			char *a[] = {(char *)victim, "fork", seed, NULL};
-			c = spawn(a, "2");
-			wait_line(&c, "ready fork", line, sizeof(line));
-			/* one 58 MiB copy takes tens of ms: land inside one */
-			usleep_rnd(100000);
-			kill(-c.pid, SIGKILL);
-			expect_signal(reap(&c), SIGKILL);
-		} else if (strcmp(kind, "exec") == 0) {
-			char *a[] = {(char *)victim, "exec", seed, NULL};
-			c = spawn(a, NULL);
-			wait_line(&c, "ready ", line, sizeof(line));
-			pid_t sleeper = (pid_t)atoi(line + 6);
-			CHECK(waitpid(c.pid, &status, 0) == c.pid);
-			CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-			/* the exec'd program still runs and pins nothing */
-			CHECK(kill(sleeper, 0) == 0);
-			unsigned long long u = used_bytes();
-			for (int t = 0; t < 100 && u != base; t++) {
-				usleep(10000);
-				u = used_bytes();
-			}
-			if (u != base)
-				FAIL("exec: %llu bytes pinned while the exec'd "
-				     "program runs", u - base);
-			CHECK(kill(sleeper, 0) == 0);
-			kill(-c.pid, SIGKILL);
-			reap(&c);
-		} else if (strcmp(kind, "mkstemp") == 0) {
-			char *a[] = {(char *)seam, "once", dir, NULL};
-			c = spawn(a, NULL);
-			if (i % 2 == 0) {
-				/* a random moment, creation included */
-				usleep_rnd(4000);
-			} else {
-				wait_line(&c, "ready", line, sizeof(line));
-			}
-			kill(-c.pid, SIGKILL);
-			status = reap(&c);
-			CHECK(WIFSIGNALED(status));
-		} else if (strcmp(kind, "mkstemp-race") == 0) {
-			/* SIGKILL into a create loop: measures the window
-			 * between mkostemp and unlink (no bytes, maybe a name) */
-			char *a[] = {(char *)seam, "loop", dir, NULL};
-			c = spawn(a, NULL);
-			wait_line(&c, "ready", line, sizeof(line));
-			usleep_rnd(20000);
-			kill(c.pid, SIGKILL);
-			expect_signal(reap(&c), SIGKILL);
-		} else if (strcmp(kind, "mkstemp-signal") == 0) {
-			/* blockable signals land anywhere in a create loop */
-			static const int sigs[] = {SIGTERM, SIGINT, SIGHUP,
-						   SIGQUIT, SIGALRM, SIGUSR1};
-			char *a[] = {(char *)seam, "loop", dir, NULL};
-			c = spawn(a, NULL);
-			wait_line(&c, "ready", line, sizeof(line));
-			usleep_rnd(20000);
-			int sig = sigs[rnd((unsigned)(sizeof(sigs) / sizeof(sigs[0])))];
-			kill(c.pid, sig);
-			expect_signal(reap(&c), sig);
-		} else if (fullfs) {
-			full_fs(i, strcmp(kind, "fullfs-other") == 0);
-		} else {
-			FAIL("unknown kind %s", kind);
-		}
+		k->once(i, seed);
 		/* the space comes back as soon as the last reference goes
 		 * (within `settle` seconds: freeing a DAX file's blocks under
 		 * the pmem guest's TCG takes longer) */

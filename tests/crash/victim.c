@@ -20,7 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "vmmtest.h"
+#include "vmmtest_child.h"
 
 #define MAXBLOCKS 4096
 
@@ -164,9 +164,7 @@ int main(int argc, char **argv)
 				CHECK(p != NULL);
 				_exit(0);
 			}
-			int st;
-			CHECK(waitpid(pid, &st, 0) == pid);
-			CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+			CHECK_EXIT(vt_wait_pid(pid, 0), 0);
 		}
 	} else if (strcmp(kind, "exec") == 0) {
 		fill(pool, 50, 0, NULL);

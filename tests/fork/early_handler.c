@@ -5,10 +5,9 @@
  * registers first (it is linked -z initfirst), that handler would run after
  * ours, with every jemalloc lock already held.
  */
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include "vmmtest.h"
+#include "vmmtest_child.h"
 
 void early_handler_linked(void);
 
@@ -24,9 +23,7 @@ int main(void)
 			free(q);
 			_exit(7);
 		}
-		int st;
-		CHECK(waitpid(c, &st, 0) == c);
-		CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 7);
+		CHECK_EXIT(vt_wait_pid(c, 0), 7);
 	}
 	return 0;
 }

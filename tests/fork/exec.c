@@ -56,6 +56,9 @@ static char **plain_env(void)
 	return env;
 }
 
+/* the cells of fork.exec.* (--list) */
+FT_CELLS(FT_CELLS_STD, "mode0", "node.mode0");
+
 int main(int argc, char **argv)
 {
 	if (argc == 4 && strcmp(argv[1], "--as-child") == 0)
@@ -103,7 +106,7 @@ int main(int argc, char **argv)
 			CHECK(tmp[i] != NULL);
 			memset(tmp[i], 0xee, 64 + (size_t)i * 100);
 		}
-		CHECK_EXITED_0(ft_wait(pid, 30));
+		CHECK_EXIT(vt_wait_pid(pid, 30), 0);
 		for (int i = 0; i < 64; i++)
 			free(tmp[i]);
 	}

@@ -18,7 +18,7 @@ static int cmp(const void *a, const void *b)
 
 int main(int argc, char **argv)
 {
-	ft_setup(argc, argv);
+	ft_setup_(argc, argv, NULL);
 	int forks = 21;
 	size_t mib = 100;
 	for (int i = 1; i + 1 < argc; i++) {
@@ -50,7 +50,7 @@ int main(int argc, char **argv)
 	double *reap = calloc((size_t)forks, sizeof(double));
 	CHECK(ret != NULL && reap != NULL);
 	for (int f = 0; f < forks; f++) {
-		double t0 = ft_now();
+		double t0 = vt_now();
 		pid_t pid = fork();
 		CHECK(pid >= 0);
 		if (pid == 0) {
@@ -58,9 +58,9 @@ int main(int argc, char **argv)
 				_exit(3);
 			_exit(0);
 		}
-		ret[f] = (ft_now() - t0) * 1e3;
-		CHECK_EXITED_0(ft_wait(pid, 60));
-		reap[f] = (ft_now() - t0) * 1e3;
+		ret[f] = (vt_now() - t0) * 1e3;
+		CHECK_EXIT(vt_wait_pid(pid, 60), 0);
+		reap[f] = (vt_now() - t0) * 1e3;
 	}
 	double first = ret[0];
 	qsort(ret + 1, (size_t)forks - 1, sizeof(double), cmp);

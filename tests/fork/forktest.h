@@ -1,7 +1,7 @@
 /*
  * forktest.h -- what the fork scenarios share: which run this is (baseline
  * without the library, or a VMMALLOC_FORK mode), stamped blocks, waiting
- * for children with a deadline, and questions to /proc about the pool.
+ * for children (vmmtest_child.h), and questions to /proc about the pool.
  *
  * Every scenario program takes "--baseline" when it runs without the
  * library; it then checks that there is no pool at all, so a baseline run
@@ -19,16 +19,33 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "vmmtest.h"
+#include "vmmtest_child.h"
 
 #define FT_COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 /* -1 = baseline (no library), else the effective VMMALLOC_FORK mode */
 static int ft_mode = -1;
 
-/* call first: decides baseline vs. preloaded and checks that it is so */
-static inline void ft_setup(int argc, char **argv)
+/*
+ * The cells a scenario runs in, one --list line each (cmake/VmmTest.cmake's
+ * vmm_add_matrix registers fork.<scenario>.<cell>): "baseline" (without the
+ * library), "default" (VMMALLOC_FORK unset), "modeN", "node.modeN" (the
+ * pool on NUMA node 0), then optional KEY=VALUE words (ARGS=--flag).
+ */
+#define FT_CELLS_STD "baseline", "default", "mode1", "mode2", "mode3"
+#define FT_CELLS(...)                                                        \
+	static const char *const ft_cells[] = {__VA_ARGS__, NULL}
+
+/* call first: prints the cells for --list (and exits), else decides
+ * baseline vs. preloaded and checks that it is so */
+static inline void ft_setup_(int argc, char **argv,
+			     const char *const *cells)
 {
+	if (argc == 2 && strcmp(argv[1], "--list") == 0 && cells != NULL) {
+		for (const char *const *c = cells; *c != NULL; c++)
+			printf("%s\n", *c);
+		exit(0);
+	}
 	bool baseline = argc > 1 && strcmp(argv[1], "--baseline") == 0;
 	const char *dir = getenv("VMMALLOC_POOL_DIR");
 	if (baseline) {
@@ -44,6 +61,8 @@ static inline void ft_setup(int argc, char **argv)
 	const char *m = getenv("VMMALLOC_FORK");
 	ft_mode = m != NULL ? atoi(m) : 1;
 }
+
+#define ft_setup(argc, argv) ft_setup_(argc, argv, ft_cells)
 
 static inline bool ft_preloaded(void)
 {
@@ -91,61 +110,6 @@ static inline uint64_t ft_rand(uint64_t *s)
 	*s ^= *s << 17;
 	return *s;
 }
-
-static inline double ft_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-/*
- * Waits for pid at most `seconds`; on expiry kills it (SIGKILL) and reports
- * a timeout.  Returns the wait status, or -1 on timeout.
- */
-static inline int ft_wait(pid_t pid, double seconds)
-{
-	double end = ft_now() + seconds;
-	for (;;) {
-		int st;
-		pid_t r = waitpid(pid, &st, WNOHANG);
-		if (r == pid)
-			return st;
-		if (r < 0 && errno != EINTR)
-			FAIL("waitpid(%d): %s", (int)pid, strerror(errno));
-		if (ft_now() > end) {
-			kill(pid, SIGKILL);
-			waitpid(pid, &st, 0);
-			return -1;
-		}
-		struct timespec ts = {0, 2 * 1000 * 1000};
-		nanosleep(&ts, NULL);
-	}
-}
-
-/* "exit 3", "signal 6 (Aborted)", "timeout" */
-static inline const char *ft_status_text(int st, char *buf, size_t len)
-{
-	if (st == -1)
-		snprintf(buf, len, "timeout");
-	else if (WIFEXITED(st))
-		snprintf(buf, len, "exit %d", WEXITSTATUS(st));
-	else if (WIFSIGNALED(st))
-		snprintf(buf, len, "signal %d (%s)", WTERMSIG(st),
-			 strsignal(WTERMSIG(st)));
-	else
-		snprintf(buf, len, "status %#x", (unsigned)st);
-	return buf;
-}
-
-#define CHECK_EXITED_0(st)                                                   \
-	do {                                                                 \
-		char sbuf_[64];                                              \
-		int st_ = (st);                                              \
-		if (st_ == -1 || !WIFEXITED(st_) || WEXITSTATUS(st_) != 0)   \
-			FAIL("child of %s: %s", #st,                         \
-			     ft_status_text(st_, sbuf_, sizeof(sbuf_)));     \
-	} while (0)
 
 /* open file descriptors of this process */
 static inline int ft_fd_count(void)

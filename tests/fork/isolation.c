@@ -130,6 +130,9 @@ static void child(unsigned char *old, size_t parent_backed, unsigned long
 	_exit(0);
 }
 
+/* the cells of fork.isolation.* (--list) */
+FT_CELLS(FT_CELLS_STD, "node.mode1", "node.mode2", "node.mode3");
+
 int main(int argc, char **argv)
 {
 	ft_setup(argc, argv);
@@ -177,7 +180,7 @@ int main(int argc, char **argv)
 	memset(old, 'Q', BIG);
 	say(to_child[1]);
 	hear(to_parent[0]);
-	CHECK_EXITED_0(ft_wait(pid, 60));
+	CHECK_EXIT(vt_wait_pid(pid, 60), 0);
 	CHECK(all(old, BIG, 'Q'));
 	CHECK(all(fresh, BIG, 'q'));
 	CHECK_I(ft_fd_count(), ==, fds - 2); /* the clone's fd is closed */

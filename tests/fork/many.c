@@ -50,6 +50,9 @@ static void *churn(void *arg)
 	return NULL;
 }
 
+/* the cells of fork.many.* (--list) */
+FT_CELLS(FT_CELLS_STD, "mode0");
+
 int main(int argc, char **argv)
 {
 	ft_setup(argc, argv);
@@ -69,7 +72,7 @@ int main(int argc, char **argv)
 	for (uintptr_t i = 0; i < THREADS; i++)
 		CHECK(pthread_create(&th[i], NULL, churn, (void *)(i + 1)) == 0);
 	int fds = ft_fd_count();
-	double t0 = ft_now();
+	double t0 = vt_now();
 	for (int f = 0; f < forks; f++) {
 		pid_t pid = fork();
 		if (pid < 0)
@@ -88,13 +91,13 @@ int main(int argc, char **argv)
 			free(p);
 			_exit(0);
 		}
-		int st = ft_wait(pid, 30);
+		struct vt_status st = vt_wait_pid(pid, 30);
 		char buf[64];
-		if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		if (!vt_exited(st, 0))
 			FAIL("fork %d of %d: child %s", f, forks,
-			     ft_status_text(st, buf, sizeof(buf)));
+			     vt_status_text(st, buf, sizeof(buf)));
 	}
-	double dt = ft_now() - t0;
+	double dt = vt_now() - t0;
 	double backed_mib = 0;
 	if (ft_preloaded()) {
 		int fd = ft_fd_of_inode(ft_map_of(getpid(), probe.p).inode);

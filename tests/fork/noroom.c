@@ -15,7 +15,6 @@
  *   noroom LIBVMMALLOC MODE        (not preloaded itself; needs root)
  *   noroom --target                (run by the above, preloaded)
  */
-#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -75,7 +74,7 @@ static int target(void)
 		free(p);
 		_exit(0);
 	}
-	CHECK_EXITED_0(ft_wait(pid, 30));
+	CHECK_EXIT(vt_wait_pid(pid, 30), 0);
 	atomic_store(&stop, true);
 	for (int i = 0; i < 2; i++)
 		CHECK(pthread_join(th[i], NULL) == 0);
@@ -90,53 +89,28 @@ static int target(void)
 
 static char output[65536];
 
-/* runs the target; returns its wait status (-1: deadline passed) */
-static int run_target(const char *lib, const char *dir, const char *mode)
+/* runs the target (its stderr in output), at most 60 s */
+static struct vt_status run_target(const char *lib, const char *dir,
+				   const char *mode)
 {
 	char self[4096];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	CHECK(n > 0);
 	self[n] = '\0';
-	int pfd[2];
-	CHECK(pipe(pfd) == 0);
-	fflush(NULL);
-	pid_t pid = fork();
-	CHECK(pid >= 0);
-	if (pid == 0) {
-		struct rlimit nocore = {0, 0};
-		setrlimit(RLIMIT_CORE, &nocore);
-		dup2(pfd[1], STDERR_FILENO);
-		close(pfd[0]);
-		close(pfd[1]);
-		setenv("LD_PRELOAD", lib, 1);
-		setenv("VMMALLOC_POOL_DIR", dir, 1);
-		setenv("VMMALLOC_POOL_SIZE", "64M", 1);
-		setenv("VMMALLOC_FORK", mode, 1);
-		execl(self, self, "--target", (char *)NULL);
-		_exit(127);
-	}
-	close(pfd[1]);
-	size_t len = 0;
-	double end = ft_now() + 60;
-	for (;;) {
-		struct pollfd p = {.fd = pfd[0], .events = POLLIN};
-		int left = (int)((end - ft_now()) * 1000);
-		if (left <= 0 || poll(&p, 1, left) == 0) {
-			kill(pid, SIGKILL);
-			ft_wait(pid, 10);
-			output[len] = '\0';
-			fprintf(stderr, "%s", output);
-			return -1;
-		}
-		ssize_t r = read(pfd[0], output + len, sizeof(output) - 1 - len);
-		if (r <= 0)
-			break;
-		len += (size_t)r;
-	}
-	close(pfd[0]);
-	output[len] = '\0';
+	struct rlimit nocore = {0, 0};
+	setrlimit(RLIMIT_CORE, &nocore); /* inherited by the target */
+	char pre[4200], pdir[4200], fork_mode[32];
+	snprintf(pre, sizeof(pre), "LD_PRELOAD=%s", lib);
+	snprintf(pdir, sizeof(pdir), "VMMALLOC_POOL_DIR=%s", dir);
+	snprintf(fork_mode, sizeof(fork_mode), "VMMALLOC_FORK=%s", mode);
+	const char *env[] = {pre, pdir, "VMMALLOC_POOL_SIZE=64M", fork_mode,
+			     NULL};
+	char *argv[] = {self, "--target", NULL};
+	struct vt_spawn s = {.argv = argv, .env = env, .err = output,
+			     .errlen = sizeof(output)};
+	struct vt_status st = vt_run(&s, 60);
 	fprintf(stderr, "---- target's stderr ----\n%s----\n", output);
-	return ft_wait(pid, end - ft_now() + 1);
+	return st;
 }
 
 int main(int argc, char **argv)
@@ -162,11 +136,11 @@ int main(int argc, char **argv)
 		SKIP("mount -t tmpfs: %s", strerror(err));
 	}
 
-	int st = run_target(lib, dir, mode);
+	struct vt_status st = run_target(lib, dir, mode);
 	char buf[64];
-	fprintf(stderr, "target: %s\n", ft_status_text(st, buf, sizeof(buf)));
+	fprintf(stderr, "target: %s\n", vt_status_text(st, buf, sizeof(buf)));
 	bool ok = true;
-	if (st == -1) {
+	if (st.how == VT_TIMEOUT) {
 		fprintf(stderr, "FAIL: the target did not finish within 60 s "
 				"(deadlock)\n");
 		ok = false;
@@ -176,7 +150,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "FAIL: no 'pool cloning failed' line\n");
 			ok = false;
 		}
-		if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+		if (vt_exited(st, 0)) {
 			fprintf(stderr, "FAIL: the target did not terminate\n");
 			ok = false;
 		}
@@ -185,7 +159,7 @@ int main(int argc, char **argv)
 			ok = false;
 		}
 	} else {
-		if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		if (!vt_exited(st, 0)) {
 			fprintf(stderr, "FAIL: mode %s did not fall back\n", mode);
 			ok = false;
 		}

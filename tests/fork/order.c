@@ -91,6 +91,9 @@ static void *churn(void *arg)
 	return NULL;
 }
 
+/* the cells of fork.order.* and fork.order-early.* (--list) */
+FT_CELLS(FT_CELLS_STD);
+
 int main(int argc, char **argv)
 {
 	ft_setup(argc, argv);
@@ -149,7 +152,7 @@ int main(int argc, char **argv)
 			free(p);
 			_exit(0);
 		}
-		CHECK_EXITED_0(ft_wait(pid, 20));
+		CHECK_EXIT(vt_wait_pid(pid, 20), 0);
 	}
 	atomic_store(&stop, true);
 	for (int i = 0; i < 2; i++)

@@ -48,6 +48,9 @@ static int as_child(char **argv)
 	return 0;
 }
 
+/* the cells of fork.spawn.* (--list) */
+FT_CELLS(FT_CELLS_STD, "mode0");
+
 int main(int argc, char **argv)
 {
 	if (argc == 4 && strcmp(argv[1], "--as-child") == 0)
@@ -73,14 +76,12 @@ int main(int argc, char **argv)
 	pid_t pid;
 	char *args[] = {self, "--as-child", "exit", "7", NULL};
 	CHECK(posix_spawn(&pid, self, NULL, NULL, args, environ) == 0);
-	int st = ft_wait(pid, 30);
-	CHECK(st != -1 && WIFEXITED(st));
-	CHECK_I(WEXITSTATUS(st), ==, 7);
+	CHECK_EXIT(vt_wait_pid(pid, 30), 7);
 	check_parent("posix_spawn", probe, fds);
 
 	/* system() */
 	snprintf(cmd, sizeof(cmd), "'%s' --as-child exit 5", self);
-	st = system(cmd);
+	int st = system(cmd);
 	CHECK(st != -1 && WIFEXITED(st));
 	CHECK_I(WEXITSTATUS(st), ==, 5);
 	CHECK_I(WEXITSTATUS(system("exit 3")), ==, 3);
@@ -108,9 +109,7 @@ int main(int argc, char **argv)
 		execve(self, vargs, environ);
 		_exit(127);
 	}
-	st = ft_wait(pid, 30);
-	CHECK(st != -1 && WIFEXITED(st));
-	CHECK_I(WEXITSTATUS(st), ==, 9);
+	CHECK_EXIT(vt_wait_pid(pid, 30), 9);
 	check_parent("vfork+exec", probe, fds);
 
 	for (size_t i = 0; i < FT_COUNT(blocks); i++)

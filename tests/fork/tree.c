@@ -133,11 +133,11 @@ static int node(int level)
 	/* allocations after the fork: a shared heap hands out the same blocks */
 	add_blocks(&seed, (uint32_t)(2 * level + 1));
 	for (int k = 0; k < nkids; k++) {
-		int st = ft_wait(kids[k], 90);
+		struct vt_status st = vt_wait_pid(kids[k], 90);
 		char buf[64];
-		if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		if (!vt_exited(st, 0)) {
 			fprintf(stderr, "pid %d: child %d: %s\n", (int)getpid(),
-				(int)kids[k], ft_status_text(st, buf, sizeof(buf)));
+				(int)kids[k], vt_status_text(st, buf, sizeof(buf)));
 			ret = 11;
 		}
 	}
@@ -149,6 +149,10 @@ static int node(int level)
 		ret = 12;
 	return ret;
 }
+
+/* the cells of fork.tree.* (--list) */
+FT_CELLS(FT_CELLS_STD, "mode0 ARGS=--expect-corruption", "node.mode1",
+	 "node.mode2", "node.mode3");
 
 int main(int argc, char **argv)
 {

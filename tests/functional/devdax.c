@@ -32,7 +32,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
-#include "vmmtest.h"
+#include "vmmtest_child.h"
 
 #define MiB ((size_t)1 << 20)
 
@@ -149,30 +149,27 @@ static void range(void)
 }
 
 /* runs argv with the same environment (posix_spawn: no fork handlers);
- * returns its status, what it wrote to descriptor `which` in out */
-static int run(char *const argv[], int which, char *out, size_t outlen)
+ * what it wrote to stderr (which 2) or stdout (1) lands in out */
+static struct vt_status run(char *const argv[], int which, char *out,
+			    size_t outlen)
 {
-	int pfd[2];
-	CHECK(pipe(pfd) == 0);
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, pfd[1], which);
-	posix_spawn_file_actions_addclose(&fa, pfd[0]);
-	pid_t pid;
-	CHECK(posix_spawn(&pid, argv[0], &fa, NULL, argv, environ) == 0);
-	close(pfd[1]);
-	vt_read_all(pfd[0], out, outlen);
-	int st;
-	CHECK(waitpid(pid, &st, 0) == pid);
-	return st;
+	struct vt_spawn s = {.argv = argv};
+	if (which == 2) {
+		s.err = out;
+		s.errlen = outlen;
+	} else {
+		s.out = out;
+		s.outlen = outlen;
+	}
+	return vt_run(&s, 0);
 }
 
 static void expect_refused(const char *dev, const char *when)
 {
 	char err[4096];
 	char *argv[] = {"/bin/true", NULL};
-	int st = run(argv, 2, err, sizeof(err));
-	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+	struct vt_status st = run(argv, 2, err, sizeof(err));
+	if (vt_exited(st, 0))
 		FAIL("%s: a second process on %s started", when, dev);
 	if (strstr(err, dev) == NULL || strstr(err, "in use") == NULL)
 		FAIL("%s: the refusal does not name %s as in use: %s", when,
@@ -230,8 +227,8 @@ static void ranges(void)
 	CHECK(n > 0);
 	self[n] = '\0';
 	char *argv[] = {self, "offset", NULL};
-	int st = run(argv, 1, out, sizeof(out));
-	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0 && out[0] != '\0');
+	CHECK_EXIT(run(argv, 1, out, sizeof(out)), 0);
+	CHECK(out[0] != '\0');
 	unsigned long long theirs = strtoull(out, NULL, 0);
 	printf("ranges: this process at %#llx, its child at %#llx\n", mine,
 	       theirs);

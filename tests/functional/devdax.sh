@@ -4,7 +4,13 @@
 # guest's devdax namespace; see devdax.c for the steps).  Without a
 # device it is a skip: the host has none, and ctest -L devdax runs inside
 # pmem.qemu.devdax.
+# devdax.sh --list: the cases (the patterns of the `case` below), one a line:
+# cmake/VmmTest.cmake registers devdax.<case>
 set -u
+if [ "${1:-}" = --list ]; then
+	sed -n '/^case \$case in/,/^esac/s/^\([a-z][a-z0-9.-]*\)).*/\1/p' "$0"
+	exit 0
+fi
 case=$1 run=$2 lib=$3 prog=$4
 dev=${VMMALLOC_TEST_DEVICE:-}
 if [ -z "$dev" ]; then

@@ -14,7 +14,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 
-#include "vmmtest.h"
+#include "vmmtest_child.h"
 
 #define ROUNDS 5
 
@@ -125,35 +125,25 @@ int main(int argc, char **argv)
 
 	static const int sigs[] = {SIGKILL, SIGABRT, SIGSEGV};
 	for (int round = 0; round < ROUNDS; round++) {
-		int fds[2];
-		CHECK(pipe(fds) == 0);
-		pid_t pid = fork();
-		CHECK(pid >= 0);
-		if (pid == 0) {
-			close(fds[0]);
-			char arg[16];
-			snprintf(arg, sizeof(arg), "%d", fds[1]);
-			execl(self, self, "--victim", arg, (char *)NULL);
-			_exit(127);
-		}
-		close(fds[1]);
+		/* the victim says "p" and its child "c" on the victim's stdout */
+		char *args[] = {self, "--victim", "1", NULL};
+		struct vt_spawn s = {.argv = args, .group = true,
+				     .pipe_out = true};
+		struct vt_child c = vt_start(&s);
 		char buf[2];
 		size_t got = 0;
 		while (got < 2) {
-			ssize_t r = read(fds[0], buf + got, 2 - got);
+			ssize_t r = read(c.out, buf + got, 2 - got);
 			if (r <= 0)
 				FAIL("the victim died before it was ready");
 			got += (size_t)r;
 		}
-		close(fds[0]);
 		/* the victim and its child: each has its own memfd pool */
-		CHECK_I(check_proc(pid, self, lib), ==, 1);
+		CHECK_I(check_proc(c.pid, self, lib), ==, 1);
 		int sig = sigs[round % 3];
-		CHECK(kill(-pid, sig) == 0);
-		int status;
-		CHECK(waitpid(pid, &status, 0) == pid);
-		CHECK(WIFSIGNALED(status) && WTERMSIG(status) == sig);
-		kill(-pid, SIGKILL); /* the grandchild, if it outlived it */
+		CHECK(kill(-c.pid, sig) == 0);
+		CHECK_SIGNAL(vt_wait(&c, 0), sig);
+		kill(-c.pid, SIGKILL); /* the grandchild, if it outlived it */
 		no_pool_names("/tmp");
 		no_pool_names(cwd);
 		if (tmpdir != NULL)

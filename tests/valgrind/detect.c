@@ -4,8 +4,7 @@
  * Under memcheck with the annotations every case must be reported; under a
  * library built without them (the negative control) none may be.
  *
- *   detect leak|overrun|use-after-free|uninit|double-free|aligned-overrun|
- *          fork-leak|fork-overrun|big-churn|big-churn-uaf|small-churn
+ *   detect CASE    (a row of cases[] below; detect --list prints them)
  *
  * The fork cases make the error in the child; the parent exits with the
  * child's status, so valgrind's error exit code of the child (99) shows.
@@ -24,7 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "vmmtest.h"
+#include "vmmtest_child.h"
 
 #define NOINLINE __attribute__((noinline))
 
@@ -128,18 +127,18 @@ static NOINLINE void case_small_churn(void)
 	}
 }
 
+static int run_fn(void *fn)
+{
+	((void (*)(void))fn)();
+	return 0;
+}
+
+/* the child's exit status (valgrind's error code 99 when it found one) */
 static int in_child(void (*fn)(void))
 {
-	pid_t pid = fork();
-	CHECK(pid >= 0);
-	if (pid == 0) {
-		fn();
-		exit(0);
-	}
-	int st;
-	CHECK(waitpid(pid, &st, 0) == pid);
-	CHECK(WIFEXITED(st));
-	return WEXITSTATUS(st);
+	struct vt_status st = vt_run_fn(run_fn, (void *)fn, 0);
+	CHECK(st.how == VT_EXITED);
+	return st.code;
 }
 
 static NOINLINE void child_leak(void)
@@ -152,42 +151,52 @@ static NOINLINE void child_overrun(void)
 	case_overrun();
 }
 
+/* one row per case (`detect --list` prints the names); fork: the error is
+ * made in a child, whose exit status is the parent's */
+static const struct {
+	const char *name;
+	void (*fn)(void);
+	bool fork;
+} cases[] = {
+	{"leak", case_leak, false},
+	{"overrun", case_overrun, false},
+	{"use-after-free", case_use_after_free, false},
+	{"uninit", case_uninit, false},
+	{"double-free", case_double_free, false},
+	{"aligned-overrun", case_aligned_overrun, false},
+	{"fork-leak", child_leak, true},
+	{"fork-overrun", child_overrun, true},
+	{"big-churn", big_churn, false},
+	{"big-churn-uaf", case_big_churn_uaf, false},
+	{"small-churn", case_small_churn, false},
+};
+
 int main(int argc, char **argv)
 {
+	size_t ncases = sizeof(cases) / sizeof(cases[0]);
+	if (argc == 2 && strcmp(argv[1], "--list") == 0) {
+		for (size_t i = 0; i < ncases; i++)
+			printf("%s\n", cases[i].name);
+		return 0;
+	}
 	if (argc != 2)
-		FAIL("usage: detect CASE");
+		FAIL("usage: detect CASE | --list");
+	size_t i = 0;
+	while (i < ncases && strcmp(cases[i].name, argv[1]) != 0)
+		i++;
+	if (i == ncases)
+		FAIL("unknown case %s", argv[1]);
 	/* blocks the parent holds across the fork */
 	char *keep = malloc(1000);
 	CHECK(keep != NULL);
 	memset(keep, 1, 1000);
-	const char *c = argv[1];
 	int status = 0;
-	if (strcmp(c, "leak") == 0)
-		case_leak();
-	else if (strcmp(c, "overrun") == 0)
-		case_overrun();
-	else if (strcmp(c, "use-after-free") == 0)
-		case_use_after_free();
-	else if (strcmp(c, "uninit") == 0)
-		case_uninit();
-	else if (strcmp(c, "double-free") == 0)
-		case_double_free();
-	else if (strcmp(c, "aligned-overrun") == 0)
-		case_aligned_overrun();
-	else if (strcmp(c, "fork-leak") == 0)
-		status = in_child(child_leak);
-	else if (strcmp(c, "fork-overrun") == 0)
-		status = in_child(child_overrun);
-	else if (strcmp(c, "big-churn") == 0)
-		big_churn();
-	else if (strcmp(c, "big-churn-uaf") == 0)
-		case_big_churn_uaf();
-	else if (strcmp(c, "small-churn") == 0)
-		case_small_churn();
+	if (cases[i].fork)
+		status = in_child(cases[i].fn);
 	else
-		FAIL("unknown case %s", c);
-	for (int i = 0; i < 1000; i++)
-		CHECK(keep[i] == 1);
+		cases[i].fn();
+	for (int j = 0; j < 1000; j++)
+		CHECK(keep[j] == 1);
 	free(keep);
 	return status;
 }

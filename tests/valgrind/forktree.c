@@ -9,7 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "vmmtest.h"
+#include "vmmtest_child.h"
 
 #define NBLOCKS 32
 
@@ -65,10 +65,9 @@ static int node(int level, int depth)
 			}
 		}
 		for (int k = 0; k < 2; k++) {
-			int st;
-			CHECK(waitpid(kids[k], &st, 0) == kids[k]);
-			if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-				bad = WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+			struct vt_status st = vt_wait_pid(kids[k], 0);
+			if (!vt_exited(st, 0))
+				bad = st.how == VT_EXITED ? st.code : 1;
 		}
 	}
 	check_and_free(b, level);

@@ -1,5 +1,5 @@
 /*
- * probe.c -- the program the bad-environment cases run preloaded: when the
+* badenv_probe.c -- the program the bad-environment cases run preloaded: when the
  * library accepted the environment, every block (tiny to 32 MiB, from
  * several threads, freed on other threads) must lie in the pool, and the
  * pool file must be unlinked and mode 0600 even under umask 0.
