@@ -43,13 +43,13 @@ void abort(void)
 	_exit(134);
 }
 
-#define BUG(...)                                                             \
-	do {                                                                 \
-		fprintf(stderr, "options_fuzz: " __VA_ARGS__);               \
-		fputc('\n', stderr);                                         \
-		armed = 0;                                                   \
-		signal(SIGABRT, SIG_DFL);                                    \
-		raise(SIGABRT);                                              \
+#define BUG(...)                                                               \
+	do {                                                                   \
+		fprintf(stderr, "options_fuzz: " __VA_ARGS__);                 \
+		fputc('\n', stderr);                                           \
+		armed = 0;                                                     \
+		signal(SIGABRT, SIG_DFL);                                      \
+		raise(SIGABRT);                                                \
 	} while (0)
 
 /* the reference: accept digits, then "", or one of KMGT (any case)
@@ -106,7 +106,7 @@ static int ref_uint(const char *s, unsigned lo, unsigned hi, unsigned *out)
 }
 
 static const char *const names[] = {
-	"VMMALLOC_POOL_DIR",  "VMMALLOC_POOL_SIZE", "VMMALLOC_FORK",
+	"VMMALLOC_POOL_DIR",	  "VMMALLOC_POOL_SIZE", "VMMALLOC_FORK",
 	"VMMALLOC_POOL_PREALLOC", "VMMALLOC_LOG_LEVEL", "VMMALLOC_LOG_FILE",
 	"VMMALLOC_LOG_STATS",
 };

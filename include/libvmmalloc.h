@@ -46,12 +46,13 @@ void *calloc(size_t number, size_t size) VMMALLOC_THROW_ VMMALLOC_MALLOC_
 	VMMALLOC_SIZE2_(1, 2);
 void *realloc(void *ptr, size_t size) VMMALLOC_THROW_
 	__attribute__((__warn_unused_result__)) VMMALLOC_SIZE_(2);
-int posix_memalign(void **memptr, size_t alignment, size_t size)
-	VMMALLOC_THROW_ __attribute__((__nonnull__(1)));
-void *aligned_alloc(size_t alignment, size_t size) VMMALLOC_THROW_
-	VMMALLOC_MALLOC_ VMMALLOC_ALIGN_(1) VMMALLOC_SIZE_(2);
-void *memalign(size_t alignment, size_t size) VMMALLOC_THROW_
-	VMMALLOC_MALLOC_ VMMALLOC_ALIGN_(1) VMMALLOC_SIZE_(2);
+int posix_memalign(void **memptr, size_t alignment, size_t size) VMMALLOC_THROW_
+	__attribute__((__nonnull__(1)));
+void *aligned_alloc(size_t alignment,
+		    size_t size) VMMALLOC_THROW_ VMMALLOC_MALLOC_
+	VMMALLOC_ALIGN_(1) VMMALLOC_SIZE_(2);
+void *memalign(size_t alignment, size_t size) VMMALLOC_THROW_ VMMALLOC_MALLOC_
+	VMMALLOC_ALIGN_(1) VMMALLOC_SIZE_(2);
 void *valloc(size_t size) VMMALLOC_THROW_ VMMALLOC_MALLOC_ VMMALLOC_SIZE_(1);
 void *pvalloc(size_t size) VMMALLOC_THROW_ VMMALLOC_MALLOC_;
 size_t malloc_usable_size(void *ptr) VMMALLOC_THROW_;

@@ -47,7 +47,7 @@
 /* libgcov (linked into the library by --coverage) */
 void __gcov_dump(void);
 void __gcov_reset(void);
-void __gcov_reset_int(void); /* what __gcov_reset does, without the lock */
+void __gcov_reset_int(void);	  /* what __gcov_reset does, without the lock */
 extern pthread_mutex_t __gcov_mx; /* libgcov's lock */
 
 typedef int (*execve_fn)(const char *, char *const[], char *const[]);
@@ -63,7 +63,7 @@ static struct {
 } real;
 
 static atomic_bool dying; /* a second way out while dumping: no dump */
-static bool shared_heap; /* the child of a mode-0 fork: no allocation */
+static bool shared_heap;  /* the child of a mode-0 fork: no allocation */
 static volatile int exit_status;
 
 static void lookup(void)
@@ -154,8 +154,7 @@ COV_EXPORT void abort(void)
 
 /* ---- the exec family: dump (and reset) first, in case it succeeds ---- */
 
-COV_EXPORT int execve(const char *path, char *const argv[],
-		      char *const envp[])
+COV_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
 	lookup();
 	dump_guarded(hung_exit);
@@ -167,8 +166,7 @@ COV_EXPORT int execv(const char *path, char *const argv[])
 	return execve(path, argv, environ);
 }
 
-COV_EXPORT int execvpe(const char *file, char *const argv[],
-		       char *const envp[])
+COV_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 {
 	lookup();
 	dump_guarded(hung_exit);
@@ -209,12 +207,12 @@ static void fill_args(char **args, const char *arg, va_list ap)
  * the caller's frame (a VLA); ap is left started for a caller that reads
  * one more (execle's envp) and must va_end it
  */
-#define VARIADIC_ARGS(name, arg, ap)                                         \
-	va_start(ap, arg);                                                   \
-	size_t name##_n = count_args(ap);                                    \
-	va_end(ap);                                                          \
-	char *name[name##_n];                                                \
-	va_start(ap, arg);                                                   \
+#define VARIADIC_ARGS(name, arg, ap)                                           \
+	va_start(ap, arg);                                                     \
+	size_t name##_n = count_args(ap);                                      \
+	va_end(ap);                                                            \
+	char *name[name##_n];                                                  \
+	va_start(ap, arg);                                                     \
 	fill_args(name, arg, ap)
 
 COV_EXPORT int execl(const char *path, const char *arg, ...)

@@ -133,7 +133,8 @@ static bool backing(void *addr, size_t size, size_t offset, size_t length,
 		    bool commit)
 {
 	VMM_ASSERT(vmm_in_pool(addr) && offset + length <= size &&
-		   size <= vmm_pool.size - (size_t)((char *)addr - vmm_pool.base));
+		   size <= vmm_pool.size -
+				   (size_t)((char *)addr - vmm_pool.base));
 	VMM_LOG(3, "%s addr %p size %zu offset %zu length %zu",
 		commit ? "commit" : "decommit", addr, size, offset, length);
 	if (eng.reserving) { /* start-up: count, back nothing */
@@ -147,8 +148,8 @@ static bool backing(void *addr, size_t size, size_t offset, size_t length,
 	int err = commit ? vmm_pool_commit(&vmm_pool, start, length)
 			 : vmm_pool_decommit(&vmm_pool, start, length);
 	if (commit)
-		count(&eng.counts.commit_calls, &eng.counts.commit_ok,
-		      err == 0, (ptrdiff_t)length);
+		count(&eng.counts.commit_calls, &eng.counts.commit_ok, err == 0,
+		      (ptrdiff_t)length);
 	else
 		count(&eng.counts.decommit_calls, &eng.counts.decommit_ok,
 		      err == 0, -(ptrdiff_t)length);
@@ -288,9 +289,9 @@ void *vmm_engine_late_alloc(size_t size, size_t align, bool zero)
 	if (usize == 0)
 		return NULL; /* too large */
 	/* a zeroed seed: rallocx copies the seed's bytes into the result */
-	void *seed = vmm_je_mallocx(usize == 8 ? 16 : 8,
-				    MALLOCX_TCACHE_NONE |
-					    (zero ? MALLOCX_ZERO : 0));
+	void *seed =
+		vmm_je_mallocx(usize == 8 ? 16 : 8,
+			       MALLOCX_TCACHE_NONE | (zero ? MALLOCX_ZERO : 0));
 	if (seed == NULL)
 		return NULL;
 	void *p = vmm_je_rallocx(seed, size == 0 ? 1 : size, flags);
@@ -440,7 +441,7 @@ void vmm_engine_reclaim(void)
 {
 	int saved = errno;
 	vmm_je_mallctl("thread.tcache.flush", NULL, NULL, NULL, 0);
-	vmm_je_mallctlbymib(eng.mib_purge, eng.mib_purge_len, NULL, NULL,
-			    NULL, 0);
+	vmm_je_mallctlbymib(eng.mib_purge, eng.mib_purge_len, NULL, NULL, NULL,
+			    0);
 	errno = saved;
 }

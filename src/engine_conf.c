@@ -73,19 +73,19 @@ static const struct tcache_level {
 	const char *conf;
 } levels[] = {
 	{184, "tcache_max:128,tcache_nslots_small_min:2,"
-		"tcache_nslots_small_max:2"},
+	      "tcache_nslots_small_max:2"},
 	{440, "tcache_max:512,tcache_nslots_small_min:2,"
-		"tcache_nslots_small_max:2"},
+	      "tcache_nslots_small_max:2"},
 	{880, "tcache_max:512,tcache_nslots_small_min:4,"
-		"tcache_nslots_small_max:4"},
+	      "tcache_nslots_small_max:4"},
 	{1136, "tcache_max:1024,tcache_nslots_small_min:4,"
-		"tcache_nslots_small_max:4"},
+	       "tcache_nslots_small_max:4"},
 	{1704, "tcache_max:1024,tcache_nslots_small_min:6,"
-		"tcache_nslots_small_max:6"},
+	       "tcache_nslots_small_max:6"},
 	{2272, "tcache_max:1024,tcache_nslots_small_min:8,"
-		"tcache_nslots_small_max:8"},
+	       "tcache_nslots_small_max:8"},
 	{4544, "tcache_max:1024,tcache_nslots_small_min:16,"
-		"tcache_nslots_small_max:16"},
+	       "tcache_nslots_small_max:16"},
 	{11776, "tcache_max:4096,tcache_nslots_small_min:16,"
 		"tcache_nslots_small_max:32"},
 	{14944, "tcache_max:32768,tcache_nslots_small_min:16,"
@@ -115,8 +115,9 @@ char *vmm_je_secure_getenv(const char *name)
 	if (strcmp(name, "MALLOC_CONF") != 0)
 		return NULL;
 	const struct tcache_level *l = tcache_level(vmm_opts.pool_size);
-	VMM_LOG(2, "engine thread cache: %s (one idle thread pins at most "
-		   "%zu KiB of %zu)",
+	VMM_LOG(2,
+		"engine thread cache: %s (one idle thread pins at most "
+		"%zu KiB of %zu)",
 		l->conf, l->worst_kib, vmm_opts.pool_size >> 10);
 	return (char *)l->conf;
 }

@@ -35,19 +35,16 @@ VMM_JE_API int vmm_je_mallctl(const char *name, void *oldp, size_t *oldlenp,
 			      void *newp, size_t newlen);
 VMM_JE_API int vmm_je_mallctlnametomib(const char *name, size_t *mibp,
 				       size_t *miblenp);
-VMM_JE_API int vmm_je_mallctlbymib(const size_t *mib, size_t miblen,
-				   void *oldp, size_t *oldlenp, void *newp,
-				   size_t newlen);
+VMM_JE_API int vmm_je_mallctlbymib(const size_t *mib, size_t miblen, void *oldp,
+				   size_t *oldlenp, void *newp, size_t newlen);
 VMM_JE_API void vmm_je_malloc_stats_print(void (*write_cb)(void *,
 							   const char *),
 					  void *cbopaque, const char *opts);
-extern VMM_JE_API void (*vmm_je_malloc_message)(void *cbopaque,
-						 const char *s);
+extern VMM_JE_API void (*vmm_je_malloc_message)(void *cbopaque, const char *s);
 
 /* defined by us, called by the archive */
 VMM_JE_API int vmm_je_pthread_atfork(void (*prepare)(void),
-				     void (*parent)(void),
-				     void (*child)(void));
+				     void (*parent)(void), void (*child)(void));
 VMM_JE_API int vmm_je_pthread_key_create(pthread_key_t *key,
 					 void (*destructor)(void *));
 /* jemalloc's questions about its configuration (engine_conf.c) */

@@ -35,8 +35,9 @@ static __attribute__((noreturn)) void creation_failed(int err)
 	vmm_msg_str(&m, vmm_strerror(err));
 	if (vmm_opts.pool_node >= 0) {
 		struct vmm_node_mem mem;
-		vmm_msg_format(&m, " (VMMALLOC_POOL_NODE=%d, VMMALLOC_POOL_SIZE=%zu",
-			       vmm_opts.pool_node, vmm_opts.pool_size);
+		vmm_msg_format(
+			&m, " (VMMALLOC_POOL_NODE=%d, VMMALLOC_POOL_SIZE=%zu",
+			vmm_opts.pool_node, vmm_opts.pool_size);
 		if (vmm_node_meminfo((unsigned)vmm_opts.pool_node, &mem) == 0)
 			vmm_msg_format(&m, ", %llu bytes free on the node",
 				       (unsigned long long)mem.free);
@@ -44,18 +45,21 @@ static __attribute__((noreturn)) void creation_failed(int err)
 		vmm_die(&m);
 	}
 	if (vmm_opts.pool_device) {
-		vmm_msg_format(&m, " (VMMALLOC_POOL_DIR=%s, device DAX of %llu "
-				   "bytes, VMMALLOC_POOL_SIZE=%zu)",
+		vmm_msg_format(&m,
+			       " (VMMALLOC_POOL_DIR=%s, device DAX of %llu "
+			       "bytes, VMMALLOC_POOL_SIZE=%zu)",
 			       vmm_opts.pool_dir,
 			       (unsigned long long)vmm_opts.device_size,
 			       vmm_opts.pool_size);
 		if (err == EBUSY)
-			vmm_msg_format(&m, ": the device is in use: other "
-					   "processes hold every range of %llu "
-					   "bytes it has room for",
-				       (unsigned long long)(vmm_opts.pool_size /
-							    vmm_opts.device_align *
-							    vmm_opts.device_align));
+			vmm_msg_format(
+				&m,
+				": the device is in use: other "
+				"processes hold every range of %llu "
+				"bytes it has room for",
+				(unsigned long long)(vmm_opts.pool_size /
+						     vmm_opts.device_align *
+						     vmm_opts.device_align));
 		vmm_die(&m);
 	}
 	vmm_msg_str(&m, " (VMMALLOC_POOL_DIR=");
@@ -113,12 +117,15 @@ bool vmm_lib_init(void)
 	if (err != 0)
 		creation_failed(err);
 	if (on_node) {
-		VMM_LOG(1, "pool backing: numa node %d (memfd, mbind "
-			   "MPOL_BIND)", vmm_opts.pool_node);
+		VMM_LOG(1,
+			"pool backing: numa node %d (memfd, mbind "
+			"MPOL_BIND)",
+			vmm_opts.pool_node);
 	} else if (vmm_opts.pool_device) {
-		VMM_LOG(1, "pool backing: device dax %s (range at offset "
-			   "%llu of %llu bytes, alignment %llu; pages zeroed on "
-			   "first use)",
+		VMM_LOG(1,
+			"pool backing: device dax %s (range at offset "
+			"%llu of %llu bytes, alignment %llu; pages zeroed on "
+			"first use)",
 			vmm_opts.pool_dir,
 			(unsigned long long)vmm_pool.dev_offset,
 			(unsigned long long)vmm_opts.device_size,
@@ -126,9 +133,10 @@ bool vmm_lib_init(void)
 	} else {
 		VMM_LOG(1, "pool backing: file in %s", vmm_opts.pool_dir);
 		VMM_LOG(1, "pool directory %s is %s", vmm_opts.pool_dir,
-			vmm_pool.dax == 1   ? "on DAX"
-			: vmm_pool.dax == 0 ? "not on DAX"
-					    : "of unknown DAX state (no statx DAX attribute)");
+			vmm_pool.dax == 1 ? "on DAX"
+			: vmm_pool.dax == 0
+				? "not on DAX"
+				: "of unknown DAX state (no statx DAX attribute)");
 	}
 	VMM_LOG(2, "pool created: %zu bytes at %p (usable %zu), fd %d, in %s",
 		vmm_pool.file_size, (void *)vmm_pool.base, vmm_pool.size,
@@ -177,16 +185,15 @@ enum vmm_enter vmm_enter(void)
 		return VMM_ENTER_BOOT;
 	}
 	/* under an analysis tool every call takes the slow path (track.h) */
-	vmm_tsd_state = vmm_pool.fast_size != 0 ? VMM_TSD_NOMINAL
-						: VMM_TSD_BOUND;
+	vmm_tsd_state =
+		vmm_pool.fast_size != 0 ? VMM_TSD_NOMINAL : VMM_TSD_BOUND;
 	return VMM_ENTER_READY;
 }
 
 /* so that a bad environment is reported even if nothing is allocated */
 #ifndef VMM_NO_CONSTRUCTOR
-static __attribute__((constructor)) void vmm_constructor(int argc,
-							char **argv,
-							char **envp)
+static __attribute__((constructor)) void vmm_constructor(int argc, char **argv,
+							 char **envp)
 {
 	(void)argc;
 	(void)argv;

@@ -88,8 +88,8 @@ struct out {
 
 static struct out err_out = {.fd = -1}; /* dup of fd 2 (debug variant) */
 static struct out log_out = {.fd = -1}; /* VMMALLOC_LOG_FILE */
-static char log_name[PATH_MAX]; /* its value, copied at start-up */
-static char log_path[PATH_MAX]; /* the file: log_name, maybe + pid */
+static char log_name[PATH_MAX];		/* its value, copied at start-up */
+static char log_path[PATH_MAX];		/* the file: log_name, maybe + pid */
 static bool log_pid_suffix;
 
 static bool out_set(struct out *o, int fd)
@@ -199,8 +199,8 @@ bool vmm_call_enter(enum vmm_call call, const char *file, int line,
 		va_start(ap, fmt);
 		/* named by the call's libc name, whatever C function the entry
 		 * point is written in (tests/debug match these names) */
-		format_line(&m, 4, file, line, vmm_call_names[call], saved,
-			    fmt, ap);
+		format_line(&m, 4, file, line, vmm_call_names[call], saved, fmt,
+			    ap);
 		va_end(ap);
 		out_write(log_dest(), m.buf, m.len);
 		errno = saved;
@@ -309,8 +309,7 @@ static bool make_log_path(void)
  * The original's line, Error (libvmmalloc): VMMALLOC_LOG_FILE=name: text,
  * built here because a name may be longer than a message; then abort.
  */
-static __attribute__((noreturn)) void log_file_failed(const char *name,
-							int err)
+static __attribute__((noreturn)) void log_file_failed(const char *name, int err)
 {
 	static const char head[] = "Error (libvmmalloc): VMMALLOC_LOG_FILE=";
 	char line[sizeof(head) + PATH_MAX + 128];
@@ -362,8 +361,10 @@ void vmm_log_postfork_child(void)
 		} else {
 			if (fd >= 0)
 				close(fd);
-			VMM_LOG(1, "!cannot open %s%d, child keeps the "
-				   "parent's log file", log_name, (int)getpid());
+			VMM_LOG(1,
+				"!cannot open %s%d, child keeps the "
+				"parent's log file",
+				log_name, (int)getpid());
 		}
 	}
 	VMM_LOG(2, "fork: child %d of %d", (int)getpid(), (int)getppid());
@@ -408,18 +409,19 @@ void vmm_log_init(void)
 	VMM_LOG(1, "pid %d: program: %s", (int)getpid(), exe);
 	VMM_LOG(1, "libvmmalloc version %d.%d", VMMALLOC_MAJOR_VERSION,
 		VMMALLOC_MINOR_VERSION);
-	VMM_LOG(1, "build: debug variant, jemalloc %s (private copy), "
-		   "compiler %s, backtraces %s",
+	VMM_LOG(1,
+		"build: debug variant, jemalloc %s (private copy), "
+		"compiler %s, backtraces %s",
 		JEMALLOC_VERSION, __VERSION__,
 		have_unwind ? "libunwind" : "unavailable");
-	VMM_LOG(1, "settings: VMMALLOC_POOL_DIR=%s VMMALLOC_POOL_SIZE=%zu "
-		   "VMMALLOC_FORK=%u VMMALLOC_LOG_LEVEL=%u "
-		   "VMMALLOC_LOG_FILE=%s VMMALLOC_LOG_STATS=%u "
-		   "VMMALLOC_POOL_NODE=%d",
+	VMM_LOG(1,
+		"settings: VMMALLOC_POOL_DIR=%s VMMALLOC_POOL_SIZE=%zu "
+		"VMMALLOC_FORK=%u VMMALLOC_LOG_LEVEL=%u "
+		"VMMALLOC_LOG_FILE=%s VMMALLOC_LOG_STATS=%u "
+		"VMMALLOC_POOL_NODE=%d",
 		vmm_opts.pool_dir != NULL ? vmm_opts.pool_dir : "(unset)",
 		vmm_opts.pool_size, (unsigned)vmm_opts.fork_mode,
-		vmm_opts.log_level,
-		log_name[0] != '\0' ? log_path : "(stderr)",
+		vmm_opts.log_level, log_name[0] != '\0' ? log_path : "(stderr)",
 		vmm_opts.log_stats, vmm_opts.pool_node);
 
 	const char *selftest = vmm_getenv("VMMALLOC_DEBUG_SELFTEST");

@@ -132,8 +132,9 @@ int vmm_node_room(unsigned node, size_t len)
 	}
 	if (vmm_node_has_room(&m, len))
 		return 0;
-	VMM_LOG(2, "node %u: refusing to back %zu bytes (%llu free, %llu in "
-		   "file cache, margin %zu)",
+	VMM_LOG(2,
+		"node %u: refusing to back %zu bytes (%llu free, %llu in "
+		"file cache, margin %zu)",
 		node, len, (unsigned long long)m.free,
 		(unsigned long long)m.file, vmm_node_margin(&m));
 	return ENOMEM;

@@ -60,15 +60,32 @@ const char *vmm_parse_size(const char *s, size_t *out)
 	switch (*p) {
 	case '\0':
 		break;
-	case 'k': case 'K': shift = 10; p++; break;
-	case 'm': case 'M': shift = 20; p++; break;
-	case 'g': case 'G': shift = 30; p++; break;
-	case 't': case 'T': shift = 40; p++; break;
+	case 'k':
+	case 'K':
+		shift = 10;
+		p++;
+		break;
+	case 'm':
+	case 'M':
+		shift = 20;
+		p++;
+		break;
+	case 'g':
+	case 'G':
+		shift = 30;
+		p++;
+		break;
+	case 't':
+	case 'T':
+		shift = 40;
+		p++;
+		break;
 	default:
 		return "unexpected characters after the number";
 	}
 	/* accept "16M", "16MB" and "16MiB" alike */
-	if (shift != 0 && (*p == 'i' || *p == 'I') && (p[1] == 'b' || p[1] == 'B'))
+	if (shift != 0 && (*p == 'i' || *p == 'I') &&
+	    (p[1] == 'b' || p[1] == 'B'))
 		p += 2;
 	else if (shift != 0 && (*p == 'b' || *p == 'B'))
 		p++;
@@ -101,9 +118,8 @@ bool vmm_parse_uint(const char *s, unsigned lo, unsigned hi, unsigned *out)
 	return true;
 }
 
-static __attribute__((noreturn)) void bad_value(const char *name,
-						const char *value,
-						const char *why)
+static __attribute__((noreturn)) void
+bad_value(const char *name, const char *value, const char *why)
 {
 	struct vmm_msg m = {.len = 0};
 	vmm_msg_str(&m, "incorrect ");
@@ -146,13 +162,15 @@ static void parse_pool_node(const char *name, const char *v)
 	int err = vmm_node_meminfo(node, &mem);
 	struct vmm_msg m = {.len = 0};
 	if (err == ENOENT) {
-		vmm_msg_format(&m, "NUMA node %u does not exist (no "
-				   "/sys/devices/system/node/node%u)",
+		vmm_msg_format(&m,
+			       "NUMA node %u does not exist (no "
+			       "/sys/devices/system/node/node%u)",
 			       node, node);
 		bad_value(name, v, vmm_msg_cstr(&m));
 	}
 	if (err != 0) {
-		vmm_msg_format(&m, "cannot read the meminfo of NUMA node %u: %s",
+		vmm_msg_format(&m,
+			       "cannot read the meminfo of NUMA node %u: %s",
 			       node, vmm_strerror(err));
 		bad_value(name, v, vmm_msg_cstr(&m));
 	}
@@ -174,16 +192,19 @@ static void check_device(const char *name, const char *path)
 	int err = vmm_devdax_info(st.st_rdev, &dev);
 	if (err != 0) {
 		struct vmm_msg m = {.len = 0};
-		vmm_msg_format(&m, "%s=%s is a character device but not device "
-				   "DAX (",
+		vmm_msg_format(&m,
+			       "%s=%s is a character device but not device "
+			       "DAX (",
 			       name, path);
 		if (err == ENODEV)
-			vmm_msg_format(&m, "/sys/dev/char/%u:%u/subsystem is "
-					   "not the dax bus)",
+			vmm_msg_format(&m,
+				       "/sys/dev/char/%u:%u/subsystem is "
+				       "not the dax bus)",
 				       major(st.st_rdev), minor(st.st_rdev));
 		else
-			vmm_msg_format(&m, "its sysfs attributes cannot be "
-					   "read: %s)",
+			vmm_msg_format(&m,
+				       "its sysfs attributes cannot be "
+				       "read: %s)",
 				       vmm_strerror(err));
 		vmm_die(&m);
 	}
@@ -256,8 +277,9 @@ static void parse_pool_size(const char *name, const char *v)
 		bad_value(name, v, why);
 	if (vmm_opts.pool_device && size > vmm_opts.device_size) {
 		struct vmm_msg m = {.len = 0};
-		vmm_msg_format(&m, "%s value (%zu) is larger than the device "
-				   "DAX %s (%llu bytes)",
+		vmm_msg_format(&m,
+			       "%s value (%zu) is larger than the device "
+			       "DAX %s (%llu bytes)",
 			       name, size, vmm_opts.pool_dir,
 			       (unsigned long long)vmm_opts.device_size);
 		vmm_die(&m);
@@ -266,9 +288,10 @@ static void parse_pool_size(const char *name, const char *v)
 	    size / vmm_opts.device_align * vmm_opts.device_align <
 		    VMMALLOC_MIN_POOL) {
 		struct vmm_msg m = {.len = 0};
-		vmm_msg_format(&m, "%s value (%zu) rounded down to the "
-				   "alignment of the device DAX %s (%llu) is "
-				   "less than minimum (%llu)",
+		vmm_msg_format(&m,
+			       "%s value (%zu) rounded down to the "
+			       "alignment of the device DAX %s (%llu) is "
+			       "less than minimum (%llu)",
 			       name, size, vmm_opts.pool_dir,
 			       (unsigned long long)vmm_opts.device_align,
 			       (unsigned long long)VMMALLOC_MIN_POOL);
@@ -300,10 +323,11 @@ static void parse_fork(const char *name, const char *v)
 		bad_value(name, v, NULL);
 	if (vmm_opts.pool_device && mode == VMM_FORK_PRIVATE) {
 		struct vmm_msg m = {.len = 0};
-		vmm_msg_format(&m, "%s=1 cannot work on the device DAX %s: the "
-				   "kernel refuses a private (copy-on-write) "
-				   "mapping of a device; use 2 (the child gets "
-				   "a copy in memory, the default there) or 0",
+		vmm_msg_format(&m,
+			       "%s=1 cannot work on the device DAX %s: the "
+			       "kernel refuses a private (copy-on-write) "
+			       "mapping of a device; use 2 (the child gets "
+			       "a copy in memory, the default there) or 0",
 			       name, vmm_opts.pool_dir);
 		vmm_die(&m);
 	}

@@ -110,8 +110,8 @@ static void *engine_alloc(enum vmm_enter state, size_t align, size_t size,
 			  bool zero)
 {
 	if (state == VMM_ENTER_BOOT) /* static storage: already zeroed */
-		return vmm_boot_alloc(size, align > MIN_ALIGN ? align
-							     : MIN_ALIGN);
+		return vmm_boot_alloc(size,
+				      align > MIN_ALIGN ? align : MIN_ALIGN);
 	void *p = engine_try(state, align, size, zero);
 	if (p == NULL) {
 		vmm_track_reclaim(); /* nothing held without a tool */
@@ -155,9 +155,8 @@ static void *alloc_tracked(enum vmm_enter state, size_t align, size_t size,
 	return p;
 }
 
-static __attribute__((noinline)) void *alloc_slow(size_t align,
-						  size_t number, size_t size,
-						  bool zero)
+static __attribute__((noinline)) void *alloc_slow(size_t align, size_t number,
+						  size_t size, bool zero)
 {
 	size_t n = size;
 	if (zero && __builtin_mul_overflow(number, size, &n)) {
@@ -329,7 +328,8 @@ static void *aligned(size_t alignment, size_t size)
 
 VMM_EXPORT int posix_memalign(void **memptr, size_t alignment, size_t size)
 {
-	VMM_LOG_CALL(posix_memalign, "alignment %zu  size %zu", alignment, size);
+	VMM_LOG_CALL(posix_memalign, "alignment %zu  size %zu", alignment,
+		     size);
 	if (!is_pow2(alignment) || alignment % sizeof(void *) != 0)
 		return EINVAL;
 	int saved = errno;

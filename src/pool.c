@@ -153,8 +153,7 @@ static void mark(_Atomic uint64_t *map, size_t first, size_t end, bool set)
 }
 
 /* the first page in [i, end) whose bit in map is `set`; end if none */
-static size_t find_page(_Atomic uint64_t *map, size_t i, size_t end,
-			bool set)
+static size_t find_page(_Atomic uint64_t *map, size_t i, size_t end, bool set)
 {
 	while (i < end) {
 		uint64_t w = atomic_load_explicit(&map[i / 64],
@@ -489,8 +488,8 @@ static int back(struct vmm_pool *p, void *addr, size_t len)
 }
 
 /* the pages [*first, *end) of a byte range of the pool */
-static void page_range(const struct vmm_pool *p, const void *addr,
-		       size_t len, size_t *first, size_t *end)
+static void page_range(const struct vmm_pool *p, const void *addr, size_t len,
+		       size_t *first, size_t *end)
 {
 	*first = (size_t)((const char *)addr - p->base) / p->page;
 	*end = *first + (len + p->page - 1) / p->page;
@@ -505,7 +504,8 @@ static void page_range(const struct vmm_pool *p, const void *addr,
 static void zero_fresh(struct vmm_pool *p, size_t first, size_t end)
 {
 	VMM_TRACK_QUIET_BEGIN();
-	for (size_t i = first; (i = find_page(p->backed, i, end, false)) < end;) {
+	for (size_t i = first;
+	     (i = find_page(p->backed, i, end, false)) < end;) {
 		size_t j = find_page(p->backed, i, end, true);
 		memset(p->base + i * p->page, 0, (j - i) * p->page);
 		i = j;
@@ -532,7 +532,8 @@ int vmm_pool_commit(struct vmm_pool *p, void *addr, size_t len)
 	size_t first, end;
 	page_range(p, addr, len, &first, &end);
 	if (find_page(p->backed, first, end, false) < end) {
-		size_t gp = VMM_POOL_GRANULE / p->page, pages = p->size / p->page;
+		size_t gp = VMM_POOL_GRANULE / p->page,
+		       pages = p->size / p->page;
 		size_t gfirst = first / gp * gp;
 		size_t gend = (end + gp - 1) / gp * gp;
 		if (gend > pages)
@@ -588,8 +589,8 @@ int vmm_pool_decommit(struct vmm_pool *p, void *addr, size_t len)
 		hi = last;
 	}
 	/* the file's blocks go back, reached through the mapping: no fd */
-	if (madvise(p->base + lo * p->page, (hi - lo) * p->page,
-		    MADV_REMOVE) != 0)
+	if (madvise(p->base + lo * p->page, (hi - lo) * p->page, MADV_REMOVE) !=
+	    0)
 		return errno;
 	mark(p->committed, first, end, false);
 	mark(p->backed, lo, hi, false);
@@ -664,8 +665,8 @@ static int copy_from(const char *src, size_t page, int fd, size_t first,
 {
 	size_t run = 0; /* pages of data waiting to be written */
 	for (size_t i = first; i <= end; i++) {
-		bool data = i < end && !page_is_zero(src + (i - first) * page,
-						     page);
+		bool data = i < end &&
+			    !page_is_zero(src + (i - first) * page, page);
 		if (data && run < 2048) { /* 8 MiB a write at most */
 			run++;
 			continue;
@@ -695,8 +696,8 @@ static int copy_from(const char *src, size_t page, int fd, size_t first,
  * one made long after the fork.  Where the kernel refuses (a seccomp
  * filter), the rest is read from the mapping as without tools.
  */
-static int copy_run(const struct vmm_pool *p, int fd, size_t first,
-		    size_t end, char *bounce)
+static int copy_run(const struct vmm_pool *p, int fd, size_t first, size_t end,
+		    char *bounce)
 {
 	size_t per = BOUNCE_SIZE / p->page;
 	for (; bounce != NULL && first < end; first += per) {

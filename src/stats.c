@@ -79,8 +79,8 @@ static void collect(struct summary *s)
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
 	s->pool_size = vmm_pool.file_size;
 	s->usable = vmm_pool.size;
-	s->allocated = arena_stat("small.allocated") +
-		       arena_stat("large.allocated");
+	s->allocated =
+		arena_stat("small.allocated") + arena_stat("large.allocated");
 	s->active = arena_stat("pactive") * page;
 	s->resident = arena_stat("resident");
 	struct vmm_hook_counts c;
@@ -229,7 +229,9 @@ static void print_json(const struct summary *s)
 	jfield(&m, "peak_committed", (uint64_t)s->peak);
 	jfield(&m, "fork_mode", (uint64_t)vmm_opts.fork_mode);
 	vmm_msg_str(&m, "\"dax\": ");
-	vmm_msg_str(&m, vmm_pool.dax == 1 ? "true" : vmm_pool.dax == 0 ? "false" : "null");
+	vmm_msg_str(&m, vmm_pool.dax == 1   ? "true"
+			: vmm_pool.dax == 0 ? "false"
+					    : "null");
 	vmm_msg_str(&m, ",\n");
 	put(&m);
 	/* "backing": "file" or "device dax" (or "memfd", its fork copy)

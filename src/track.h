@@ -94,9 +94,9 @@ enum vmm_track_mode {
 /* a byte, so that the check is one load and one compare */
 extern unsigned char vmm_track_mode;
 
-#define VMM_TRACK_ON()                                                       \
-	__builtin_expect(__atomic_load_n(&vmm_track_mode, __ATOMIC_RELAXED) !=  \
-				 VMM_TRACK_OFF,                              \
+#define VMM_TRACK_ON()                                                         \
+	__builtin_expect(__atomic_load_n(&vmm_track_mode, __ATOMIC_RELAXED) != \
+				 VMM_TRACK_OFF,                                \
 			 0)
 /* detects the tool (once) and says whether calls must be diverted */
 bool vmm_track_active(void);
@@ -138,10 +138,10 @@ void vmm_track_engine_mutex(pthread_mutex_t *m);
  * later use).
  */
 void vmm_track_mutex_init(pthread_mutex_t *m);
-#define VMM_TRACK_MUTEX_INIT(m)                                              \
-	do {                                                                 \
-		if (VMM_TRACK_ON())                                          \
-			vmm_track_mutex_init(m);                             \
+#define VMM_TRACK_MUTEX_INIT(m)                                                \
+	do {                                                                   \
+		if (VMM_TRACK_ON())                                            \
+			vmm_track_mutex_init(m);                               \
 	} while (0)
 
 /* the allocation hooks (see the contract above) */
@@ -176,9 +176,9 @@ static inline void vmm_track_engine_mutex(pthread_mutex_t *m)
 {
 	(void)m;
 }
-#define VMM_TRACK_MUTEX_INIT(m)                                              \
-	do {                                                                 \
-		(void)(m);                                                   \
+#define VMM_TRACK_MUTEX_INIT(m)                                                \
+	do {                                                                   \
+		(void)(m);                                                     \
 	} while (0)
 #define VMM_TRACK_ON() 0
 static inline struct vmm_track_pad vmm_track_pad(size_t align)
@@ -186,8 +186,8 @@ static inline struct vmm_track_pad vmm_track_pad(size_t align)
 	(void)align;
 	return (struct vmm_track_pad){0, 0};
 }
-static inline void *vmm_track_malloc_size(void *raw, size_t front,
-					  size_t size, bool zero)
+static inline void *vmm_track_malloc_size(void *raw, size_t front, size_t size,
+					  bool zero)
 {
 	(void)front, (void)size, (void)zero;
 	return raw;
@@ -216,11 +216,11 @@ static inline void vmm_track_prefork(void)
 static inline void vmm_track_postfork(void)
 {
 }
-#define VMM_TRACK_QUIET_BEGIN()                                              \
-	do {                                                                 \
+#define VMM_TRACK_QUIET_BEGIN()                                                \
+	do {                                                                   \
 	} while (0)
-#define VMM_TRACK_QUIET_END()                                                \
-	do {                                                                 \
+#define VMM_TRACK_QUIET_END()                                                  \
+	do {                                                                   \
 	} while (0)
 
 #endif

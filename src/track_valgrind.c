@@ -92,10 +92,10 @@
 #include <valgrind/memcheck.h>
 #include <valgrind/valgrind.h>
 
-#define RZ_FRONT 16		     /* and the minimum alignment */
-#define RZ_BACK 32		     /* a 4-byte overrun lands in here */
+#define RZ_FRONT 16		      /* and the minimum alignment */
+#define RZ_BACK 32		      /* a 4-byte overrun lands in here */
 #define QUARANTINE_MAX (16 * VMM_MiB) /* freed blocks held back, at most */
-#define QUARANTINE_SHARE 8u	    /* and at most 1/8 of the pool */
+#define QUARANTINE_SHARE 8u	      /* and at most 1/8 of the pool */
 #define QUARANTINE_SLOTS 65536u
 
 unsigned char vmm_track_mode = VMM_TRACK_UNKNOWN;
@@ -128,14 +128,13 @@ static unsigned char detect(void)
 	if (VALGRIND_GET_VBITS(&probe, &vbits, sizeof(probe)) == 1)
 		return VMM_TRACK_MEMCHECK;
 	static const char *const tools[] = {"vgpreload_helgrind",
-					    "vgpreload_drd",
-					    "vgpreload_massif",
+					    "vgpreload_drd", "vgpreload_massif",
 					    "vgpreload_dhat"};
 	const char *pre = vmm_getenv("LD_PRELOAD");
 	for (size_t i = 0; pre != NULL && i < VMM_ARRAY_SIZE(tools); i++) {
 		if (strstr(pre, tools[i]) == NULL)
 			continue;
-		race_tool = i == 0 ? RACE_HELGRIND
+		race_tool = i == 0   ? RACE_HELGRIND
 			    : i == 1 ? RACE_DRD
 				     : RACE_NONE;
 		return VMM_TRACK_BLOCKS;
@@ -191,8 +190,7 @@ void vmm_track_engine_unmapped(void *addr, size_t len)
 		VALGRIND_HG_ENABLE_CHECKING(addr, len);
 	else if (race_tool == RACE_DRD) /* DRD_STOP_IGNORING_VAR */
 		VALGRIND_DO_CLIENT_REQUEST_STMT(
-			VG_USERREQ__DRD_FINISH_SUPPRESSION, addr, len, 0, 0,
-			0);
+			VG_USERREQ__DRD_FINISH_SUPPRESSION, addr, len, 0, 0, 0);
 }
 
 /*
@@ -328,7 +326,7 @@ static struct {
 	struct qent {
 		uintptr_t key; /* ~engine block */
 		size_t size;
-	} *ring;
+	} * ring;
 	size_t head, count, bytes;
 } quar;
 
@@ -401,7 +399,8 @@ void vmm_track_prefork(void)
 		return;
 	size_t total = 0;
 	for (size_t i = 0; i < reg.cap; i++)
-		if (reg.slots[i].key != 0 && vmm_in_pool((void *)~reg.slots[i].key))
+		if (reg.slots[i].key != 0 &&
+		    vmm_in_pool((void *)~reg.slots[i].key))
 			total += reg.slots[i].size;
 	saved.len = total == 0 ? 1 : total;
 	void *m = mmap(NULL, saved.len, PROT_READ | PROT_WRITE,

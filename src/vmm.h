@@ -20,7 +20,7 @@
 #define VMM_LIKELY(x) __builtin_expect(!!(x), 1)
 #define VMM_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define VMM_TLS __thread __attribute__((tls_model("initial-exec")))
-#define VMM_ALIGN_UP(x, a) (((x) + ((a) - 1)) & ~((uintptr_t)(a) - 1))
+#define VMM_ALIGN_UP(x, a) (((x) + ((a)-1)) & ~((uintptr_t)(a)-1))
 #define VMM_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 #define VMM_KiB ((size_t)1 << 10)
@@ -36,15 +36,15 @@ static const bool vmm_debug = false;
 
 /* ---- options.c: every VMMALLOC_* variable, parsed once ---- */
 enum vmm_fork_mode {
-	VMM_FORK_NONE = 0,  /* no support: parent and child share the heap */
+	VMM_FORK_NONE = 0,    /* no support: parent and child share the heap */
 	VMM_FORK_PRIVATE = 1, /* remap the pool copy-on-write before fork */
-	VMM_FORK_COPY = 2,  /* the child gets a copy of the pool file */
+	VMM_FORK_COPY = 2,    /* the child gets a copy of the pool file */
 	VMM_FORK_COPY_OR_PRIVATE = 3, /* try 2, fall back to 1 */
 };
 
 struct vmm_options {
 	const char *pool_dir; /* NULL when the pool is on a NUMA node */
-	int pool_node;        /* VMMALLOC_POOL_NODE, or -1 */
+	int pool_node;	      /* VMMALLOC_POOL_NODE, or -1 */
 	/* pool_dir names a device DAX (devdax.c): its size and alignment */
 	bool pool_device;
 	uint64_t device_size, device_align;
@@ -108,8 +108,8 @@ void vmm_msg_str(struct vmm_msg *m, const char *s);
 void vmm_msg_u64(struct vmm_msg *m, uint64_t v);
 void vmm_msg_hex(struct vmm_msg *m, uintptr_t v);
 /* appends printf-style text: %s %c %d %i %u %x %p %% with l, ll and z */
-__attribute__((format(printf, 2, 3))) void
-vmm_msg_format(struct vmm_msg *m, const char *fmt, ...);
+__attribute__((format(printf, 2, 3))) void vmm_msg_format(struct vmm_msg *m,
+							  const char *fmt, ...);
 void vmm_msg_vformat(struct vmm_msg *m, const char *fmt, va_list ap);
 /* the text as a C string, terminated in place (the buffer keeps a byte
  * free for it) */
@@ -129,18 +129,18 @@ const char *vmm_strerror(int err);
  * 4 one line per allocation call.  A format starting with '!' appends
  * ": <strerror(errno)>".
  */
-#define VMM_LOG_ON(level) \
+#define VMM_LOG_ON(level)                                                      \
 	(vmm_debug && VMM_UNLIKELY(vmm_opts.log_level >= (unsigned)(level)))
-#define VMM_LOG(level, ...)                                                  \
-	do {                                                                 \
-		if (VMM_LOG_ON(level))                                       \
-			vmm_log_at((unsigned)(level), __FILE__, __LINE__,    \
-				   __func__, __VA_ARGS__);                   \
+#define VMM_LOG(level, ...)                                                    \
+	do {                                                                   \
+		if (VMM_LOG_ON(level))                                         \
+			vmm_log_at((unsigned)(level), __FILE__, __LINE__,      \
+				   __func__, __VA_ARGS__);                     \
 	} while (0)
-#define VMM_ASSERT(expr)                                                     \
-	do {                                                                 \
-		if (vmm_debug && VMM_UNLIKELY(!(expr)))                      \
-			vmm_assert_fail(#expr, __FILE__, __LINE__, __func__); \
+#define VMM_ASSERT(expr)                                                       \
+	do {                                                                   \
+		if (vmm_debug && VMM_UNLIKELY(!(expr)))                        \
+			vmm_assert_fail(#expr, __FILE__, __LINE__, __func__);  \
 	} while (0)
 
 /* opens the log (file or a private dup of fd 2); after vmm_options_load */
@@ -148,9 +148,8 @@ void vmm_log_init(void);
 __attribute__((format(printf, 5, 6))) void
 vmm_log_at(unsigned level, const char *file, int line, const char *func,
 	   const char *fmt, ...);
-__attribute__((noreturn)) void vmm_assert_fail(const char *expr,
-					       const char *file, int line,
-					       const char *func);
+__attribute__((noreturn)) void
+vmm_assert_fail(const char *expr, const char *file, int line, const char *func);
 /* writes raw text to the log (stats.c); no prefix, no newline added */
 void vmm_log_raw(const char *s, size_t len);
 /* fork.c's sequence: the log's lines, and a child's own log file */
@@ -182,20 +181,20 @@ enum vmm_call {
  * scope flag is a constant false and everything folds away.
  */
 extern VMM_TLS bool vmm_in_call;
-__attribute__((format(printf, 4, 5))) bool
-vmm_call_enter(enum vmm_call call, const char *file, int line,
-	       const char *fmt, ...);
+__attribute__((format(printf, 4, 5))) bool vmm_call_enter(enum vmm_call call,
+							  const char *file,
+							  int line,
+							  const char *fmt, ...);
 static inline void vmm_call_leave(const bool *outer)
 {
 	if (vmm_debug && *outer)
 		vmm_in_call = false;
 }
-#define VMM_LOG_CALL(name, ...)                                              \
-	__attribute__((cleanup(vmm_call_leave), unused)) const bool          \
-		vmm_call_outer_ = vmm_debug &&                               \
-		vmm_call_enter(VMM_CALL_##name, __FILE__, __LINE__,          \
-			       __VA_ARGS__)
-
+#define VMM_LOG_CALL(name, ...)                                                \
+	__attribute__((cleanup(vmm_call_leave), unused))                       \
+	const bool vmm_call_outer_ =                                           \
+		vmm_debug && vmm_call_enter(VMM_CALL_##name, __FILE__,         \
+					    __LINE__, __VA_ARGS__)
 
 /* ---- stats.c: the exit summary (debug variant) ---- */
 extern const char *const vmm_call_names[VMM_CALL_COUNT];
@@ -206,8 +205,8 @@ void vmm_stats_at_exit(void);
 
 /* ---- pool.c: the file, its mapping, its backing ---- */
 struct vmm_pool {
-	char *base;   /* 2 MiB (or 1 GiB) aligned */
-	size_t size;  /* bytes usable by the engine (page multiple) */
+	char *base;  /* 2 MiB (or 1 GiB) aligned */
+	size_t size; /* bytes usable by the engine (page multiple) */
 	size_t file_size;
 	size_t page;
 	/* ours while it names the pool file, -1 for good once the program
@@ -221,7 +220,7 @@ struct vmm_pool {
 	 * commit backs whole granules ahead, see pool.c) */
 	_Atomic uint64_t *committed;
 	size_t backed_bytes; /* of each bitmap */
-	bool private_map; /* remapped MAP_PRIVATE for fork mode 1 */
+	bool private_map;    /* remapped MAP_PRIVATE for fork mode 1 */
 	bool can_fallocate;
 	bool keep_backed; /* VMMALLOC_POOL_PREALLOC: never punch holes */
 	/* the range free()'s fast path accepts: size, or 0 under a tool */
@@ -352,9 +351,9 @@ struct vmm_hook_counts {
 	unsigned long alloc_calls, alloc_ok;
 	unsigned long commit_calls, commit_ok;
 	unsigned long decommit_calls, decommit_ok;
-	size_t committed; /* bytes backed by the file through the hooks */
+	size_t committed;      /* bytes backed by the file through the hooks */
 	size_t committed_peak; /* the most committed at once */
-	size_t reserved;  /* bytes of the pool handed to the arena */
+	size_t reserved;       /* bytes of the pool handed to the arena */
 };
 /* a consistent copy, taken under the hook lock */
 void vmm_engine_counts(struct vmm_hook_counts *out);

@@ -24,7 +24,7 @@ BENCH_NOINLINE void *bench_kernel(void *arg);
 BENCH_NOINLINE void *bench_kernel(void *arg)
 {
 	struct worker *w = arg;
-	void *ring[RING] = { 0 };
+	void *ring[RING] = {0};
 	const size_t *sizes = w->sizes;
 
 	for (long i = 0; i < w->ops; i++) {

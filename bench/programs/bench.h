@@ -41,7 +41,7 @@ static inline void bench_die(const char *what)
 static inline struct bench_args bench_parse(int argc, char **argv,
 					    int def_threads)
 {
-	struct bench_args a = { def_threads, 1.0 };
+	struct bench_args a = {def_threads, 1.0};
 	char *end;
 
 	if (argc > 1) {

@@ -19,7 +19,8 @@ static int cmp_double(const void *x, const void *y)
 int main(int argc, char **argv)
 {
 	struct bench_args a = bench_parse(argc, argv, 1);
-	size_t live = (size_t)bench_scaled(100.0 * 1024 * 1024, a.scale, 1 << 20);
+	size_t live =
+		(size_t)bench_scaled(100.0 * 1024 * 1024, a.scale, 1 << 20);
 	size_t cap = live / 4096 + 1, n = 0, bytes = 0;
 	uint64_t seed = 42;
 	char **blk = bench_xmalloc(cap * sizeof(*blk));

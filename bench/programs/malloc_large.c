@@ -18,7 +18,7 @@ struct worker {
 static void *work(void *arg)
 {
 	struct worker *w = arg;
-	char *win[WINDOW] = { 0 };
+	char *win[WINDOW] = {0};
 
 	for (long s = 0; s < w->steps; s++) {
 		unsigned k = (unsigned)(s % WINDOW);

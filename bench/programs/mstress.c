@@ -57,7 +57,8 @@ static void *work(void *arg)
 			free(burst[i]);
 		w->allocs += n;
 		for (int i = 0; i < 4; i++) {
-			unsigned k = (unsigned)(bench_rand(&w->seed) % LONG_LIVED);
+			unsigned k =
+				(unsigned)(bench_rand(&w->seed) % LONG_LIVED);
 			size_t sz = pick_size(&w->seed);
 			free(live[k]);
 			live[k] = touch(bench_xmalloc(sz), sz);

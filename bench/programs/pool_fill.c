@@ -10,11 +10,28 @@ static unsigned long long parse_size(const char *s)
 	char *end;
 	unsigned long long v = strtoull(s, &end, 10);
 	switch (*end) {
-	case 'K': case 'k': v <<= 10; end++; break;
-	case 'M': case 'm': v <<= 20; end++; break;
-	case 'G': case 'g': v <<= 30; end++; break;
-	case 'T': case 't': v <<= 40; end++; break;
-	default: break;
+	case 'K':
+	case 'k':
+		v <<= 10;
+		end++;
+		break;
+	case 'M':
+	case 'm':
+		v <<= 20;
+		end++;
+		break;
+	case 'G':
+	case 'g':
+		v <<= 30;
+		end++;
+		break;
+	case 'T':
+	case 't':
+		v <<= 40;
+		end++;
+		break;
+	default:
+		break;
 	}
 	return *end == '\0' ? v : 0;
 }
@@ -29,7 +46,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "pool_fill: needs VMMALLOC_POOL_SIZE\n");
 		return 2;
 	}
-	void *last[64] = { 0 };
+	void *last[64] = {0};
 	void *p;
 	double t0 = bench_now();
 	while ((p = malloc(64)) != NULL) {

@@ -9,7 +9,8 @@
 int main(int argc, char **argv)
 {
 	struct bench_args a = bench_parse(argc, argv, 1);
-	size_t live = (size_t)bench_scaled(1024.0 * 1024 * 1024, a.scale, 1 << 20);
+	size_t live =
+		(size_t)bench_scaled(1024.0 * 1024 * 1024, a.scale, 1 << 20);
 	size_t cap = live / 1024 + 1024, n = 0, bytes = 0;
 	uint64_t seed = 7;
 	void **blk = bench_xmalloc(cap * sizeof(*blk));

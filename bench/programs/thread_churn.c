@@ -43,7 +43,8 @@ int main(int argc, char **argv)
 	double t0 = bench_now();
 	for (long r = 0; r < rounds; r++) {
 		for (int i = 0; i < a.threads; i++)
-			w[i].seed = 0x7777ULL * (uint64_t)(r * a.threads + i + 1);
+			w[i].seed =
+				0x7777ULL * (uint64_t)(r * a.threads + i + 1);
 		bench_spawn(tids, a.threads, work, w, sizeof(*w));
 		bench_join(tids, a.threads);
 		if (r == 0) {
@@ -52,7 +53,8 @@ int main(int argc, char **argv)
 		}
 	}
 	double t = bench_now() - t0;
-	fprintf(stderr, "# churn rss_first_kib=%ld rss_last_kib=%ld "
+	fprintf(stderr,
+		"# churn rss_first_kib=%ld rss_last_kib=%ld "
 		"pool_first_kib=%ld pool_last_kib=%lld\n",
 		rss_first, bench_status_kib("VmRSS"), pool_first,
 		bench_pool_bytes() / 1024);

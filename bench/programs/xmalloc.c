@@ -19,9 +19,9 @@ static struct {
 	struct batch *q[QCAP];
 	unsigned head, count;
 	int producers_left;
-} Q = { .lock = PTHREAD_MUTEX_INITIALIZER,
-	.not_empty = PTHREAD_COND_INITIALIZER,
-	.not_full = PTHREAD_COND_INITIALIZER };
+} Q = {.lock = PTHREAD_MUTEX_INITIALIZER,
+       .not_empty = PTHREAD_COND_INITIALIZER,
+       .not_full = PTHREAD_COND_INITIALIZER};
 
 struct prod {
 	long batches;

@@ -26,47 +26,47 @@
 
 #define VMMTEST_SKIP 77
 
-#define VT_FAIL_(...)                                                        \
-	do {                                                                 \
-		fprintf(stderr, "%s:%d: ", __FILE__, __LINE__);              \
-		fprintf(stderr, __VA_ARGS__);                                \
-		fputc('\n', stderr);                                         \
-		exit(1);                                                     \
+#define VT_FAIL_(...)                                                          \
+	do {                                                                   \
+		fprintf(stderr, "%s:%d: ", __FILE__, __LINE__);                \
+		fprintf(stderr, __VA_ARGS__);                                  \
+		fputc('\n', stderr);                                           \
+		exit(1);                                                       \
 	} while (0)
 
-#define VT_CMP_(type, fmt, a, op, b)                                         \
-	do {                                                                 \
-		type a_ = (type)(a), b_ = (type)(b);                         \
-		if (!(a_ op b_))                                             \
-			VT_FAIL_("check failed: %s %s %s (" fmt " vs " fmt  \
-				 ")",                                        \
-				 #a, #op, #b, a_, b_);                       \
+#define VT_CMP_(type, fmt, a, op, b)                                           \
+	do {                                                                   \
+		type a_ = (type)(a), b_ = (type)(b);                           \
+		if (!(a_ op b_))                                               \
+			VT_FAIL_("check failed: %s %s %s (" fmt " vs " fmt     \
+				 ")",                                          \
+				 #a, #op, #b, a_, b_);                         \
 	} while (0)
 
-#define CHECK(cond)                                                          \
-	do {                                                                 \
-		if (!(cond))                                                 \
-			VT_FAIL_("check failed: %s (errno %d: %s)", #cond,   \
-				 errno, strerror(errno));                    \
+#define CHECK(cond)                                                            \
+	do {                                                                   \
+		if (!(cond))                                                   \
+			VT_FAIL_("check failed: %s (errno %d: %s)", #cond,     \
+				 errno, strerror(errno));                      \
 	} while (0)
 #define CHECK_U(a, op, b) VT_CMP_(uintmax_t, "%" PRIuMAX, a, op, b)
 #define CHECK_I(a, op, b) VT_CMP_(intmax_t, "%" PRIdMAX, a, op, b)
 #define CHECK_P(a, op, b) VT_CMP_(uintptr_t, "%#" PRIxPTR, a, op, b)
-#define CHECK_STR(a, b)                                                      \
-	do {                                                                 \
-		const char *a_ = (a), *b_ = (b);                             \
-		if (strcmp(a_, b_) != 0)                                     \
-			VT_FAIL_("check failed: %s == %s (\"%s\" vs \"%s\")", \
-				 #a, #b, a_, b_);                            \
+#define CHECK_STR(a, b)                                                        \
+	do {                                                                   \
+		const char *a_ = (a), *b_ = (b);                               \
+		if (strcmp(a_, b_) != 0)                                       \
+			VT_FAIL_("check failed: %s == %s (\"%s\" vs \"%s\")",  \
+				 #a, #b, a_, b_);                              \
 	} while (0)
 #define FAIL(...) VT_FAIL_(__VA_ARGS__)
 
-#define SKIP(...)                                                            \
-	do {                                                                 \
-		fprintf(stderr, "skip: ");                                   \
-		fprintf(stderr, __VA_ARGS__);                                \
-		fputc('\n', stderr);                                         \
-		exit(VMMTEST_SKIP);                                          \
+#define SKIP(...)                                                              \
+	do {                                                                   \
+		fprintf(stderr, "skip: ");                                     \
+		fprintf(stderr, __VA_ARGS__);                                  \
+		fputc('\n', stderr);                                           \
+		exit(VMMTEST_SKIP);                                            \
 	} while (0)
 
 /* hides a value from the compiler (huge sizes on purpose) */
@@ -94,7 +94,8 @@ struct vt_range {
 static inline bool vt_maps_range(const char *dir, struct vt_range *r)
 {
 	struct stat st;
-	bool device = dir != NULL && stat(dir, &st) == 0 && !S_ISDIR(st.st_mode);
+	bool device =
+		dir != NULL && stat(dir, &st) == 0 && !S_ISDIR(st.st_mode);
 	FILE *f = fopen("/proc/self/maps", "r");
 	if (f == NULL)
 		return false;
@@ -105,8 +106,7 @@ static inline bool vt_maps_range(const char *dir, struct vt_range *r)
 		char *path = strchr(line, '/');
 		if (path == NULL)
 			continue;
-		if (device ? strncmp(path, dir, dlen) != 0 ||
-				     path[dlen] != '\n'
+		if (device ? strncmp(path, dir, dlen) != 0 || path[dlen] != '\n'
 		    : dir != NULL ? strncmp(path, dir, dlen) != 0 ||
 					    path[dlen] != '/' ||
 					    strstr(path, " (deleted)") == NULL
@@ -245,13 +245,13 @@ static inline bool vt_in(struct vt_range r, const void *p, size_t size)
 	return a >= r.lo && a + size <= r.hi && a + size >= a;
 }
 
-#define CHECK_IN_POOL(r, p, size)                                            \
-	do {                                                                 \
-		if (!vt_in((r), (p), (size)))                                \
-			VT_FAIL_("%s = %p (+%zu) lies outside the pool "     \
-				 "[%#" PRIxPTR ", %#" PRIxPTR ")",           \
-				 #p, (void *)(p), (size_t)(size), (r).lo,    \
-				 (r).hi);                                    \
+#define CHECK_IN_POOL(r, p, size)                                              \
+	do {                                                                   \
+		if (!vt_in((r), (p), (size)))                                  \
+			VT_FAIL_("%s = %p (+%zu) lies outside the pool "       \
+				 "[%#" PRIxPTR ", %#" PRIxPTR ")",             \
+				 #p, (void *)(p), (size_t)(size), (r).lo,      \
+				 (r).hi);                                      \
 	} while (0)
 
 #endif /* VMMTEST_H */

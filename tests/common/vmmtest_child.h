@@ -31,21 +31,22 @@
 extern char **environ;
 
 struct vt_spawn {
-	char *const *argv;	/* run this program (PATH searched)... */
-	int (*fn)(void *arg);	/* ...or this function in a fork: exit(fn) */
+	char *const *argv;    /* run this program (PATH searched)... */
+	int (*fn)(void *arg); /* ...or this function in a fork: exit(fn) */
 	void *arg;
-	const char *const *env; /* NULL-ended: "NAME=value" sets, "NAME" unsets */
-	bool group;		/* the child leads a process group of its own;
+	const char *const
+		*env; /* NULL-ended: "NAME=value" sets, "NAME" unsets */
+	bool group;   /* the child leads a process group of its own;
 				 * a timeout then kills the whole group */
 	bool pipe_in, pipe_out; /* child.in / child.out: the caller talks */
-	char *out, *err;	/* capture stdout / stderr here (NUL-ended)... */
-	size_t outlen, errlen;	/* ...at most len - 1 bytes, the rest dropped */
+	char *out, *err;       /* capture stdout / stderr here (NUL-ended)... */
+	size_t outlen, errlen; /* ...at most len - 1 bytes, the rest dropped */
 };
 
 struct vt_child {
 	pid_t pid;
-	int in, out;		 /* pipe ends for the caller, or -1 */
-	int cap[2];		 /* captured stdout, stderr being read, or -1 */
+	int in, out; /* pipe ends for the caller, or -1 */
+	int cap[2];  /* captured stdout, stderr being read, or -1 */
 	char *buf[2];
 	size_t len[2], room[2];
 	bool group;
@@ -105,8 +106,11 @@ static inline void vt_pipe(int fds[2])
 /* starts the child; its stdio not piped is the caller's */
 static inline struct vt_child vt_start(const struct vt_spawn *s)
 {
-	struct vt_child c = {.pid = -1, .in = -1, .out = -1,
-			     .cap = {-1, -1}, .group = s->group};
+	struct vt_child c = {.pid = -1,
+			     .in = -1,
+			     .out = -1,
+			     .cap = {-1, -1},
+			     .group = s->group};
 	int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1};
 	if (s->pipe_in)
 		vt_pipe(in);
@@ -192,8 +196,8 @@ static inline struct vt_child vt_start(const struct vt_spawn *s)
 static inline bool vt_drain(struct vt_child *c, int i)
 {
 	char scratch[4096];
-	size_t room = c->room[i] > c->len[i] + 1 ? c->room[i] - c->len[i] - 1
-						 : 0;
+	size_t room =
+		c->room[i] > c->len[i] + 1 ? c->room[i] - c->len[i] - 1 : 0;
 	char *to = room > 0 ? c->buf[i] + c->len[i] : scratch;
 	ssize_t n = read(c->cap[i], to, room > 0 ? room : sizeof(scratch));
 	if (n < 0 && errno == EINTR)
@@ -260,8 +264,8 @@ static inline struct vt_status vt_wait(struct vt_child *c, double seconds)
 		if (poll(p, n, 10) > 0)
 			for (nfds_t k = 0; k < n; k++)
 				if (p[k].revents != 0)
-					vt_drain(c, p[k].fd == c->cap[0] ? 0
-									: 1);
+					vt_drain(c,
+						 p[k].fd == c->cap[0] ? 0 : 1);
 	}
 	/* what is left in the pipes; a grandchild holding one open must not
 	 * make us wait, so only what is there now */
@@ -295,8 +299,7 @@ static inline struct vt_status vt_wait(struct vt_child *c, double seconds)
 /* vt_wait for a child the scenario forked itself (fork is under test) */
 static inline struct vt_status vt_wait_pid(pid_t pid, double seconds)
 {
-	struct vt_child c = {.pid = pid, .in = -1, .out = -1,
-			     .cap = {-1, -1}};
+	struct vt_child c = {.pid = pid, .in = -1, .out = -1, .cap = {-1, -1}};
 	return vt_wait(&c, seconds);
 }
 
@@ -341,22 +344,22 @@ static inline const char *vt_status_text(struct vt_status st, char *buf,
 
 /* fails unless the child ended as expected; names how it did end, and
  * what it wrote to stderr when that was captured */
-#define VT_CHECK_END_(st, ok, want, ...)                                     \
-	do {                                                                 \
-		struct vt_status s_ = (st);                                  \
-		if (!(ok)) {                                                 \
-			char b_[96];                                         \
-			VT_FAIL_("%s: %s, expected " want "%s%s", #st,       \
-				 vt_status_text(s_, b_, sizeof(b_)),         \
-				 __VA_ARGS__,                                \
-				 s_.err != NULL && *s_.err ? "; stderr:\n"   \
-							   : "",             \
-				 s_.err != NULL ? s_.err : "");              \
-		}                                                            \
+#define VT_CHECK_END_(st, ok, want, ...)                                       \
+	do {                                                                   \
+		struct vt_status s_ = (st);                                    \
+		if (!(ok)) {                                                   \
+			char b_[96];                                           \
+			VT_FAIL_("%s: %s, expected " want "%s%s", #st,         \
+				 vt_status_text(s_, b_, sizeof(b_)),           \
+				 __VA_ARGS__,                                  \
+				 s_.err != NULL && *s_.err ? "; stderr:\n"     \
+							   : "",               \
+				 s_.err != NULL ? s_.err : "");                \
+		}                                                              \
 	} while (0)
-#define CHECK_EXIT(st, code)                                                 \
+#define CHECK_EXIT(st, code)                                                   \
 	VT_CHECK_END_(st, vt_exited(s_, (code)), "exit %d", (int)(code))
-#define CHECK_SIGNAL(st, sig)                                                \
+#define CHECK_SIGNAL(st, sig)                                                  \
 	VT_CHECK_END_(st, vt_signaled(s_, (sig)), "signal %d", (int)(sig))
 
 #endif /* VMMTEST_CHILD_H */

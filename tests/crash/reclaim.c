@@ -148,11 +148,18 @@ static struct child spawn(char *const argv[], const char *fork_mode)
 	snprintf(pre, sizeof(pre), "LD_PRELOAD=%s", lib);
 	snprintf(fm, sizeof(fm), "VMMALLOC_FORK%s%s", fork_mode ? "=" : "",
 		 fork_mode ? fork_mode : "");
-	const char *env[] = {pool_dir, "VMMALLOC_POOL_SIZE=128M", "MALLOC_CONF",
-			     "VMMALLOC_POOL_PREALLOC", fm,
-			     argv[0] == victim ? pre : NULL, NULL};
-	struct vt_spawn s = {.argv = argv, .env = env, .group = true,
-			     .pipe_in = true, .pipe_out = true};
+	const char *env[] = {pool_dir,
+			     "VMMALLOC_POOL_SIZE=128M",
+			     "MALLOC_CONF",
+			     "VMMALLOC_POOL_PREALLOC",
+			     fm,
+			     argv[0] == victim ? pre : NULL,
+			     NULL};
+	struct vt_spawn s = {.argv = argv,
+			     .env = env,
+			     .group = true,
+			     .pipe_in = true,
+			     .pipe_out = true};
 	struct child c = {.c = vt_start(&s)};
 	c.out = fdopen(c.c.out, "r");
 	c.in = fdopen(c.c.in, "w");
@@ -202,8 +209,8 @@ static void full_fs(unsigned i, bool other)
 {
 	char seed[16], line[128];
 	snprintf(seed, sizeof(seed), "%u", i);
-	char *argv[] = {(char *)victim, "fullfs", seed,
-			other ? "wait" : "go", NULL};
+	char *argv[] = {(char *)victim, "fullfs", seed, other ? "wait" : "go",
+			NULL};
 	struct child c = spawn(argv, NULL);
 	char fill[96];
 	snprintf(fill, sizeof(fill), "%s/filler", mnt);
@@ -435,7 +442,8 @@ int main(int argc, char **argv)
 	/* the pmem guest (TCG, ~10x slower) and CI's second build run fewer
 	 * (a cap: the kinds that run 10 stay at 10) */
 	if (getenv("VMMALLOC_CRASH_ITERATIONS") != NULL) {
-		unsigned cap = (unsigned)atoi(getenv("VMMALLOC_CRASH_ITERATIONS"));
+		unsigned cap =
+			(unsigned)atoi(getenv("VMMALLOC_CRASH_ITERATIONS"));
 		if (cap > 0 && cap < iters)
 			iters = cap;
 	}

@@ -33,7 +33,8 @@ int main(int argc, char **argv)
 	if (strcmp(argv[1], "once") == 0) {
 		struct vmm_pool p = {.fd = -1};
 		CHECK_I(vmm_pool_create(&p, dir, 64 << 20,
-					VMM_POOL_FORCE_MKSTEMP), ==, 0);
+					VMM_POOL_FORCE_MKSTEMP),
+			==, 0);
 		check_file(p.fd);
 		CHECK_I(vmm_pool_commit(&p, p.base, 32 << 20), ==, 0);
 		memset(p.base, 0x3c, 32 << 20);
@@ -45,7 +46,8 @@ int main(int argc, char **argv)
 	for (unsigned long n = 0;; n++) {
 		struct vmm_pool p = {.fd = -1};
 		CHECK_I(vmm_pool_create(&p, dir, 16 << 20,
-					VMM_POOL_FORCE_MKSTEMP), ==, 0);
+					VMM_POOL_FORCE_MKSTEMP),
+			==, 0);
 		check_file(p.fd);
 		CHECK_I(vmm_pool_commit(&p, p.base, 1 << 20), ==, 0);
 		memset(p.base, 1, 1 << 20);

@@ -71,8 +71,8 @@ static int worker(const char *action)
 		CHECK(malloc_usable_size(p) >= 8888);
 		free(p);
 		void *volatile null = NULL; /* gcc folds realloc(NULL, n) */
-		p = realloc(null, 9999); /* realloc's line only */
-		p = realloc(p, 0);	 /* frees: still realloc's line only */
+		p = realloc(null, 9999);    /* realloc's line only */
+		p = realloc(p, 0); /* frees: still realloc's line only */
 		CHECK(p == NULL);
 	} else if (strcmp(action, "fork") == 0) {
 		sink = malloc(4321);
@@ -213,15 +213,15 @@ static void expect_abort(const struct run *r)
 		     r->status, r->err);
 }
 
-#define CHECK_HAS(text, needle)                                              \
-	do {                                                                 \
-		if (strstr((text), (needle)) == NULL)                        \
-			FAIL("no \"%s\" in:\n%s", (needle), (text));         \
+#define CHECK_HAS(text, needle)                                                \
+	do {                                                                   \
+		if (strstr((text), (needle)) == NULL)                          \
+			FAIL("no \"%s\" in:\n%s", (needle), (text));           \
 	} while (0)
-#define CHECK_HASNT(text, needle)                                            \
-	do {                                                                 \
-		if (strstr((text), (needle)) != NULL)                        \
-			FAIL("unexpected \"%s\" in:\n%s", (needle), (text)); \
+#define CHECK_HASNT(text, needle)                                              \
+	do {                                                                   \
+		if (strstr((text), (needle)) != NULL)                          \
+			FAIL("unexpected \"%s\" in:\n%s", (needle), (text));   \
 	} while (0)
 
 /* needle occurs in line; a needle ending in a digit must not be followed
@@ -275,7 +275,8 @@ static bool has_line(const char *text, int level, const char *words)
 	for (const char *line = text; *line != '\0';) {
 		const char *end = strchrnul(line, '\n');
 		const char *msg = strstr(line, "] ");
-		if (strncmp(line, head, hlen) == 0 && msg != NULL && msg < end) {
+		if (strncmp(line, head, hlen) == 0 && msg != NULL &&
+		    msg < end) {
 			const char *limit = end + (*end == '\n');
 			for (const char *p = msg + 2; p + n <= limit; p++)
 				if (memcmp(p, words, n) == 0)
@@ -286,11 +287,11 @@ static bool has_line(const char *text, int level, const char *words)
 	return false;
 }
 
-#define CHECK_LINE(text, level, words)                                       \
-	do {                                                                 \
-		if (!has_line((text), (level), (words)))                     \
+#define CHECK_LINE(text, level, words)                                         \
+	do {                                                                   \
+		if (!has_line((text), (level), (words)))                       \
 			FAIL("no level-%d line with \"%s\" in:\n%s", (level),  \
-			     (words), (text));                               \
+			     (words), (text));                                 \
 	} while (0)
 
 /*
@@ -311,9 +312,10 @@ static void check_backtrace(const char *text, int inside)
 			/* #N 0xIP NAME+0xOFF (OBJECT) */
 			char ip[32], name[256], obj[256] = "";
 			unsigned num;
-			int got = sscanf(line + sizeof(frame) - 1,
-					 "%u %31s %255[^+ \n]+0x%*x (%255[^)\n])",
-					 &num, ip, name, obj);
+			int got =
+				sscanf(line + sizeof(frame) - 1,
+				       "%u %31s %255[^+ \n]+0x%*x (%255[^)\n])",
+				       &num, ip, name, obj);
 			if (got >= 3 && strcmp(name, "??") != 0)
 				named++;
 			if (strncmp(obj, "libvmmalloc.so", 14) == 0)
@@ -336,8 +338,7 @@ static void expect_one_line(const char *text, const char *needle,
 	char line[4096];
 	int n = count_lines(text, needle, line, sizeof(line));
 	if (n != 1)
-		FAIL("%d lines with \"%s\" (expected 1):\n%s", n, needle,
-		     text);
+		FAIL("%d lines with \"%s\" (expected 1):\n%s", n, needle, text);
 	char want[256];
 	snprintf(want, sizeof(want), " %s] %s", func, words);
 	if (strncmp(line, "<libvmmalloc>: <4> [", 20) != 0)
@@ -470,8 +471,8 @@ static void case_logfile(bool pid_suffix)
 		log = slurp(path_in_tmp(found));
 		/* the pid in the name is the worker's: "pid N:" in the log */
 		char pidline[64];
-		snprintf(pidline, sizeof(pidline), "] pid %.20s: program:",
-			 found + 6);
+		snprintf(pidline, sizeof(pidline),
+			 "] pid %.20s: program:", found + 6);
 		CHECK(log != NULL);
 		CHECK_HAS(log, pidline);
 	} else {
@@ -522,8 +523,8 @@ static void case_fork_log(void)
 			parents++;
 			CHECK_HAS(log, "] fork: parent ");
 			CHECK_HAS(log, "] pool created: ");
-			snprintf(mine, sizeof(mine), "] pid %.20s: program:",
-				 e->d_name + 5);
+			snprintf(mine, sizeof(mine),
+				 "] pid %.20s: program:", e->d_name + 5);
 			CHECK_HAS(log, mine);
 		} else {
 			children++;
@@ -645,8 +646,7 @@ static void case_logfile_toolong(void)
 static void case_logfile_environ(void)
 {
 	static char var[8192];
-	snprintf(var, sizeof(var), "VMMALLOC_LOG_FILE=%s",
-		 path_in_tmp("env-"));
+	snprintf(var, sizeof(var), "VMMALLOC_LOG_FILE=%s", path_in_tmp("env-"));
 	const char *env[] = {level(2), var, NULL};
 	CHECK(chdir(tmpdir) == 0);
 	struct run r = run_worker("environ-fork", env);
@@ -758,8 +758,9 @@ static void case_assert(void)
 	const char *env[] = {"VMMALLOC_DEBUG_SELFTEST=assert", NULL};
 	struct run r = run_worker("malloc4321", env);
 	expect_abort(&r);
-	CHECK_LINE(r.err, 1, "assertion failure: "
-			     "strcmp(what, \"assert\") != 0\n");
+	CHECK_LINE(r.err, 1,
+		   "assertion failure: "
+		   "strcmp(what, \"assert\") != 0\n");
 	if (strstr(r.err, "backtrace: unavailable") != NULL)
 		SKIP("the debug variant was built without libunwind "
 		     "(apt-get install libunwind-dev)");

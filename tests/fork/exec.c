@@ -23,9 +23,10 @@ static int as_child(const char *kind, unsigned long parent_ino)
 	const char *dir = getenv("VMMALLOC_POOL_DIR");
 	char real[4096];
 	struct vt_range r;
-	bool has_pool = dir != NULL ? realpath(dir, real) != NULL &&
-					      vt_pool_range(real, &r)
-				    : vt_node_pool_range(&r); /* VMMALLOC_POOL_NODE */
+	bool has_pool =
+		dir != NULL
+			? realpath(dir, real) != NULL && vt_pool_range(real, &r)
+			: vt_node_pool_range(&r); /* VMMALLOC_POOL_NODE */
 	if (preloaded) {
 		if (!has_pool)
 			FAIL("exec'd with LD_PRELOAD but no pool is mapped");

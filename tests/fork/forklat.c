@@ -54,7 +54,8 @@ int main(int argc, char **argv)
 		pid_t pid = fork();
 		CHECK(pid >= 0);
 		if (pid == 0) {
-			if (blk[n / 2][0] != (unsigned char)(((n / 2) & 0x7f) + 1))
+			if (blk[n / 2][0] !=
+			    (unsigned char)(((n / 2) & 0x7f) + 1))
 				_exit(3);
 			_exit(0);
 		}

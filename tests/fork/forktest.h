@@ -33,13 +33,11 @@ static int ft_mode = -1;
  * pool on NUMA node 0), then optional KEY=VALUE words (ARGS=--flag).
  */
 #define FT_CELLS_STD "baseline", "default", "mode1", "mode2", "mode3"
-#define FT_CELLS(...)                                                        \
-	static const char *const ft_cells[] = {__VA_ARGS__, NULL}
+#define FT_CELLS(...) static const char *const ft_cells[] = {__VA_ARGS__, NULL}
 
 /* call first: prints the cells for --list (and exits), else decides
  * baseline vs. preloaded and checks that it is so */
-static inline void ft_setup_(int argc, char **argv,
-			     const char *const *cells)
+static inline void ft_setup_(int argc, char **argv, const char *const *cells)
 {
 	if (argc == 2 && strcmp(argv[1], "--list") == 0 && cells != NULL) {
 		for (const char *const *c = cells; *c != NULL; c++)
@@ -83,8 +81,8 @@ static inline unsigned char ft_byte(uint32_t tag, size_t i)
 
 static inline void ft_stamp(struct ft_block *b)
 {
-	memcpy(b->p, &b->tag, sizeof(b->tag) < b->size ? sizeof(b->tag)
-							 : b->size);
+	memcpy(b->p, &b->tag,
+	       sizeof(b->tag) < b->size ? sizeof(b->tag) : b->size);
 	for (size_t i = sizeof(b->tag); i < b->size; i++)
 		b->p[i] = ft_byte(b->tag, i);
 }
@@ -148,8 +146,9 @@ static inline struct ft_map ft_map_of(pid_t pid, const void *addr)
 		char dev[32];
 		unsigned long ino;
 		int pos = 0;
-		if (sscanf(line, "%" SCNxPTR "-%" SCNxPTR " %7s %llx %31s %lu%n",
-			   &lo, &hi, perms, &off, dev, &ino, &pos) < 6)
+		if (sscanf(line,
+			   "%" SCNxPTR "-%" SCNxPTR " %7s %llx %31s %lu%n", &lo,
+			   &hi, perms, &off, dev, &ino, &pos) < 6)
 			continue;
 		if ((uintptr_t)addr < lo || (uintptr_t)addr >= hi)
 			continue;

@@ -47,8 +47,8 @@ static bool all(const unsigned char *p, size_t n, unsigned char v)
 }
 
 /* the child: returns only on success */
-static void child(unsigned char *old, size_t parent_backed, unsigned long
-		  parent_ino)
+static void child(unsigned char *old, size_t parent_backed,
+		  unsigned long parent_ino)
 {
 	alarm(60);
 	size_t clone_backed = 0;
@@ -89,8 +89,8 @@ static void child(unsigned char *old, size_t parent_backed, unsigned long
 		struct stat st;
 		CHECK(fstat(fd, &st) == 0);
 		printf("child's clone: %zu bytes backed of %zu (parent had "
-		       "%zu)\n", clone_backed, (size_t)st.st_size,
-		       parent_backed);
+		       "%zu)\n",
+		       clone_backed, (size_t)st.st_size, parent_backed);
 		CHECK_U(clone_backed, <=, parent_backed + 2 * VT_MIB);
 		/* committed but unwritten ranges are reserved too, where the
 		 * filesystem can tell them (FIEMAP: not tmpfs) */
@@ -190,8 +190,8 @@ int main(int argc, char **argv)
 		/* mode 1 stays private; 2 keeps its own shared file */
 		CHECK(m.shared == (ft_mode == 2 || ft_mode == 3));
 		/* the child's growth went to its own file, not to ours */
-		CHECK_U(ft_backed(pool_fd), <, backed_before + BIG +
-						       2 * VT_MIB);
+		CHECK_U(ft_backed(pool_fd), <,
+			backed_before + BIG + 2 * VT_MIB);
 	}
 	free(fresh);
 	free(old);

@@ -70,7 +70,8 @@ int main(int argc, char **argv)
 
 	pthread_t th[THREADS];
 	for (uintptr_t i = 0; i < THREADS; i++)
-		CHECK(pthread_create(&th[i], NULL, churn, (void *)(i + 1)) == 0);
+		CHECK(pthread_create(&th[i], NULL, churn, (void *)(i + 1)) ==
+		      0);
 	int fds = ft_fd_count();
 	double t0 = vt_now();
 	for (int f = 0; f < forks; f++) {

@@ -106,7 +106,9 @@ static struct vt_status run_target(const char *lib, const char *dir,
 	const char *env[] = {pre, pdir, "VMMALLOC_POOL_SIZE=64M", fork_mode,
 			     NULL};
 	char *argv[] = {self, "--target", NULL};
-	struct vt_spawn s = {.argv = argv, .env = env, .err = output,
+	struct vt_spawn s = {.argv = argv,
+			     .env = env,
+			     .err = output,
 			     .errlen = sizeof(output)};
 	struct vt_status st = vt_run(&s, 60);
 	fprintf(stderr, "---- target's stderr ----\n%s----\n", output);
@@ -145,9 +147,11 @@ int main(int argc, char **argv)
 				"(deadlock)\n");
 		ok = false;
 	} else if (strcmp(mode, "2") == 0) {
-		if (strstr(output, "Error (libvmmalloc): pool cloning failed") ==
+		if (strstr(output,
+			   "Error (libvmmalloc): pool cloning failed") ==
 		    NULL) {
-			fprintf(stderr, "FAIL: no 'pool cloning failed' line\n");
+			fprintf(stderr,
+				"FAIL: no 'pool cloning failed' line\n");
 			ok = false;
 		}
 		if (vt_exited(st, 0)) {
@@ -155,12 +159,14 @@ int main(int argc, char **argv)
 			ok = false;
 		}
 		if (strstr(output, "child ran") != NULL) {
-			fprintf(stderr, "FAIL: a child ran after the failure\n");
+			fprintf(stderr,
+				"FAIL: a child ran after the failure\n");
 			ok = false;
 		}
 	} else {
 		if (!vt_exited(st, 0)) {
-			fprintf(stderr, "FAIL: mode %s did not fall back\n", mode);
+			fprintf(stderr, "FAIL: mode %s did not fall back\n",
+				mode);
 			ok = false;
 		}
 		if (strstr(output, "Error (libvmmalloc)") != NULL ||

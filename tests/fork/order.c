@@ -157,7 +157,7 @@ int main(int argc, char **argv)
 	atomic_store(&stop, true);
 	for (int i = 0; i < 2; i++)
 		CHECK(pthread_join(th[i], NULL) == 0);
-	printf("%d forks with allocating atfork handlers ok (mode %d)\n",
-	       FORKS, ft_mode);
+	printf("%d forks with allocating atfork handlers ok (mode %d)\n", FORKS,
+	       ft_mode);
 	return 0;
 }

@@ -30,8 +30,8 @@ static void check_parent(const char *after, const void *probe, int fds)
 			     after);
 	}
 	if (ft_fd_count() != fds)
-		FAIL("%s changed the number of open fds (%d -> %d)", after,
-		     fds, ft_fd_count());
+		FAIL("%s changed the number of open fds (%d -> %d)", after, fds,
+		     ft_fd_count());
 }
 
 static int as_child(char **argv)

@@ -65,8 +65,8 @@ static void start_threads(void)
 {
 	atomic_store(&stop, false);
 	for (uintptr_t i = 0; i < 2; i++)
-		CHECK(pthread_create(&threads[i], NULL, churn, (void *)(i + 1)) ==
-		      0);
+		CHECK(pthread_create(&threads[i], NULL, churn,
+				     (void *)(i + 1)) == 0);
 }
 
 static void stop_threads(void)
@@ -94,7 +94,8 @@ static int check_blocks(void)
 {
 	for (size_t i = 0; i < nmine; i++)
 		if (!ft_intact(&mine[i])) {
-			fprintf(stderr, "pid %d: block %zu (%p, tag %#x) changed\n",
+			fprintf(stderr,
+				"pid %d: block %zu (%p, tag %#x) changed\n",
 				(int)getpid(), i, (void *)mine[i].p,
 				(unsigned)mine[i].tag);
 			return 10;
@@ -137,7 +138,8 @@ static int node(int level)
 		char buf[64];
 		if (!vt_exited(st, 0)) {
 			fprintf(stderr, "pid %d: child %d: %s\n", (int)getpid(),
-				(int)kids[k], vt_status_text(st, buf, sizeof(buf)));
+				(int)kids[k],
+				vt_status_text(st, buf, sizeof(buf)));
 			ret = 11;
 		}
 	}

@@ -270,7 +270,8 @@ static void forked(void)
 	for (size_t i = 0; i < n; i++)
 		for (size_t j = 0; j < sizes[i]; j++)
 			if (blocks[i][j] != 0x11)
-				FAIL("parent: block %zu changed by the child", i);
+				FAIL("parent: block %zu changed by the child",
+				     i);
 	struct vt_range after = vt_pool();
 	CHECK_P(after.lo, ==, before.lo);
 	printf("fork: %zu blocks kept apart\n", n);
@@ -281,7 +282,8 @@ int main(int argc, char **argv)
 	if (argc >= 4 && strcmp(argv[1], "fill") == 0)
 		fill(argv[2], (int)strtol(argv[3], NULL, 0));
 	else if (argc >= 4 && strcmp(argv[1], "use") == 0)
-		use((int)strtol(argv[2], NULL, 0), (int)strtol(argv[3], NULL, 0));
+		use((int)strtol(argv[2], NULL, 0),
+		    (int)strtol(argv[3], NULL, 0));
 	else if (argc >= 3 && strcmp(argv[1], "crash") == 0)
 		crash((int)strtol(argv[2], NULL, 0));
 	else if (argc >= 2 && strcmp(argv[1], "range") == 0)
@@ -296,6 +298,7 @@ int main(int argc, char **argv)
 		printf("%#llx\n", dev_offset());
 	else
 		FAIL("usage: %s fill DEV BYTE | use OLD NEW | crash BYTE | "
-		     "range | lock | ranges | offset | fork", argv[0]);
+		     "range | lock | ranges | offset | fork",
+		     argv[0]);
 	return 0;
 }

@@ -61,7 +61,8 @@ int main(void)
 		size_t n = fill(size);
 		unsigned long long full = used();
 		printf("round %d: %zu blocks of %zu bytes, filesystem used %llu "
-		       "KiB\n", round, n, size, full >> 10);
+		       "KiB\n",
+		       round, n, size, full >> 10);
 		CHECK_U(n * size, <=, total);
 		CHECK_U(n * size, >=, total / 2); /* most of the space */
 		for (size_t i = 0; i < n; i++)

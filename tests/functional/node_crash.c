@@ -85,9 +85,9 @@ static int check_proc(pid_t pid, const char *self, const char *lib)
 		if (p == NULL)
 			continue;
 		p[strcspn(p, "\n")] = '\0';
-		if (strcmp(p, VT_MEMFD_POOL) == 0 ||
-		    strcmp(p, self) == 0 || strcmp(p, lib) == 0 ||
-		    strncmp(p, "/usr/", 5) == 0 || strncmp(p, "/lib", 4) == 0)
+		if (strcmp(p, VT_MEMFD_POOL) == 0 || strcmp(p, self) == 0 ||
+		    strcmp(p, lib) == 0 || strncmp(p, "/usr/", 5) == 0 ||
+		    strncmp(p, "/lib", 4) == 0)
 			continue;
 		FAIL("pid %d maps %s", (int)pid, p);
 	}
@@ -127,7 +127,8 @@ int main(int argc, char **argv)
 	for (int round = 0; round < ROUNDS; round++) {
 		/* the victim says "p" and its child "c" on the victim's stdout */
 		char *args[] = {self, "--victim", "1", NULL};
-		struct vt_spawn s = {.argv = args, .group = true,
+		struct vt_spawn s = {.argv = args,
+				     .group = true,
 				     .pipe_out = true};
 		struct vt_child c = vt_start(&s);
 		char buf[2];

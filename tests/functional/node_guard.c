@@ -42,7 +42,8 @@ int main(void)
 	size_t too_much = (size_t)total + ((size_t)1 << 30);
 	if (pool.hi - pool.lo < too_much + ((size_t)64 << 20))
 		SKIP("the pool (%zu bytes) is not larger than node %ld "
-		     "(%llu bytes)", (size_t)(pool.hi - pool.lo), node, total);
+		     "(%llu bytes)",
+		     (size_t)(pool.hi - pool.lo), node, total);
 
 	void *small = malloc(100);
 	CHECK(small != NULL);

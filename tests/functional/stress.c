@@ -41,14 +41,25 @@ static void *worker(void *arg)
 	unsigned seed = (unsigned)(uintptr_t)arg * 7919u + 1;
 	for (long op = 0; op < ops_per_thread; op++) {
 		unsigned r = (unsigned)rand_r(&seed);
-		size_t size = sizeof(size_t) + (r % 8 == 0 ? r % 65536 : r % 512);
+		size_t size =
+			sizeof(size_t) + (r % 8 == 0 ? r % 65536 : r % 512);
 		unsigned char *p;
 		switch (r % 5) {
-		case 0: p = malloc(size); break;
-		case 1: p = calloc(1, size); break;
-		case 2: p = aligned_alloc(64, size); break;
-		case 3: CHECK_I(posix_memalign((void **)&p, 32, size), ==, 0); break;
-		default: p = realloc(malloc(8), size); break;
+		case 0:
+			p = malloc(size);
+			break;
+		case 1:
+			p = calloc(1, size);
+			break;
+		case 2:
+			p = aligned_alloc(64, size);
+			break;
+		case 3:
+			CHECK_I(posix_memalign((void **)&p, 32, size), ==, 0);
+			break;
+		default:
+			p = realloc(malloc(8), size);
+			break;
 		}
 		CHECK(p != NULL);
 		CHECK_IN_POOL(pool, p, size);
@@ -56,7 +67,8 @@ static void *worker(void *arg)
 		unsigned char *old = atomic_exchange(&slots[r % SLOTS].p, p);
 		if (old != NULL) {
 			verify(old);
-			if (r % 3 == 0) { /* grow or shrink someone else's block */
+			if (r % 3 ==
+			    0) { /* grow or shrink someone else's block */
 				size_t ns = sizeof(size_t) + (r >> 8) % 2048;
 				old = realloc(old, ns);
 				CHECK(old != NULL);

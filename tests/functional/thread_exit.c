@@ -56,7 +56,8 @@ int main(void)
 		pthread_t t[THREADS];
 		for (int i = 0; i < THREADS; i++)
 			CHECK_I(pthread_create(&t[i], NULL, worker,
-						   (void *)(uintptr_t)i), ==, 0);
+					       (void *)(uintptr_t)i),
+				==, 0);
 		for (int i = 0; i < THREADS; i++)
 			CHECK_I(pthread_join(t[i], NULL), ==, 0);
 	}

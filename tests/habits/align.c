@@ -37,18 +37,18 @@ static uintptr_t hide(void *p)
 	return (uintptr_t)p;
 }
 
-#define CHECK_ALIGNED(what, p, align, size)                                  \
-	do {                                                                 \
-		uintptr_t u_ = hide(p);                                      \
-		if (u_ == 0)                                                 \
-			FAIL("%s(align %zu, size %zu) = NULL", what,        \
-			     (size_t)(align), (size_t)(size));              \
-		if (u_ % (align) != 0)                                       \
-			FAIL("%s(align %zu, size %zu) = %#" PRIxPTR          \
-			     ": not aligned",                               \
-			     what, (size_t)(align), (size_t)(size), u_);     \
-		CHECK_IN_POOL(pool, (void *)u_, (size) ? (size) : 1);        \
-		checked++;                                                   \
+#define CHECK_ALIGNED(what, p, align, size)                                    \
+	do {                                                                   \
+		uintptr_t u_ = hide(p);                                        \
+		if (u_ == 0)                                                   \
+			FAIL("%s(align %zu, size %zu) = NULL", what,           \
+			     (size_t)(align), (size_t)(size));                 \
+		if (u_ % (align) != 0)                                         \
+			FAIL("%s(align %zu, size %zu) = %#" PRIxPTR            \
+			     ": not aligned",                                  \
+			     what, (size_t)(align), (size_t)(size), u_);       \
+		CHECK_IN_POOL(pool, (void *)u_, (size) ? (size) : 1);          \
+		checked++;                                                     \
 	} while (0)
 
 static size_t next_size(size_t s)
@@ -99,7 +99,8 @@ static void standard(size_t align, size_t size, size_t page)
 		free(p);
 		p = pvalloc(size);
 		CHECK_ALIGNED("pvalloc", p, page, size);
-		size_t rounded = size == 0 ? page : (size + page - 1) / page * page;
+		size_t rounded =
+			size == 0 ? page : (size + page - 1) / page * page;
 		CHECK_U(malloc_usable_size(p), >=, rounded);
 		memset(p, 0xa5, rounded);
 		free(p);
@@ -156,11 +157,11 @@ static void jemalloc_api(size_t align, unsigned lg, size_t size)
 	}
 }
 
-#define LOOKUP(f)                                                            \
-	do {                                                                 \
-		*(void **)&f = dlsym(RTLD_DEFAULT, #f);                      \
-		if (f == NULL)                                               \
-			FAIL("%s is not exported", #f);                      \
+#define LOOKUP(f)                                                              \
+	do {                                                                   \
+		*(void **)&f = dlsym(RTLD_DEFAULT, #f);                        \
+		if (f == NULL)                                                 \
+			FAIL("%s is not exported", #f);                        \
 	} while (0)
 
 int main(void)

@@ -11,7 +11,7 @@
 
 #include "vmmtest.h"
 
-#define ZERO 0x40		/* MALLOCX_ZERO */
+#define ZERO 0x40	  /* MALLOCX_ZERO */
 #define LG_ALIGN(la) (la) /* MALLOCX_LG_ALIGN */
 
 typedef void *(*mallocx_fn)(size_t, int);
@@ -54,7 +54,8 @@ int main(int argc, char **argv)
 		size_t usable = malloc_usable_size(a);
 		CHECK_U(usable, >=, sizeof(text));
 		CHECK_U(sallocx(a, 0), ==, usable);
-		CHECK_U(xallocx(a, 4096, 0, 0), ==, usable); /* never in place */
+		CHECK_U(xallocx(a, 4096, 0, 0), ==,
+			usable); /* never in place */
 
 		int flags = i % 2 ? LG_ALIGN(6) : ZERO;
 		char *p = rallocx(a, 300, flags);
@@ -65,7 +66,8 @@ int main(int argc, char **argv)
 		if (flags & ZERO) {
 			for (size_t j = usable; j < 300; j++)
 				if (p[j] != 0)
-					FAIL("rallocx(ZERO)[%zu] = %#x", j, p[j]);
+					FAIL("rallocx(ZERO)[%zu] = %#x", j,
+					     p[j]);
 		} else {
 			CHECK_U((uintptr_t)p % 64, ==, 0);
 		}

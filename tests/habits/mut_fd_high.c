@@ -33,7 +33,8 @@ int main(void)
 		     pool_fd);
 	if (lowest_free == pool_fd + 1)
 		FAIL("the pool's descriptor %d took the program's first free "
-		     "number", pool_fd);
+		     "number",
+		     pool_fd);
 	close(fd);
 	return 0;
 }

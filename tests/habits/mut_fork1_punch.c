@@ -37,8 +37,10 @@ int main(void)
 			_exit(2);
 		for (size_t i = 0; i < BIG; i++)
 			if (b[i] != pattern(i)) {
-				fprintf(stderr, "child: byte %zu reads %#x, "
-					"want %#x\n", i, b[i], pattern(i));
+				fprintf(stderr,
+					"child: byte %zu reads %#x, "
+					"want %#x\n",
+					i, b[i], pattern(i));
 				_exit(1);
 			}
 		_exit(0);
@@ -54,6 +56,7 @@ int main(void)
 	CHECK(waitpid(pid, &status, 0) == pid);
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		FAIL("the child's copy of a block changed when the parent "
-		     "freed it (status %#x)", status);
+		     "freed it (status %#x)",
+		     status);
 	return 0;
 }

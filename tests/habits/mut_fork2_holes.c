@@ -19,8 +19,8 @@ static unsigned char pattern(size_t i, size_t k)
 
 static int by_address(const void *a, const void *b)
 {
-	uintptr_t x = (uintptr_t)*(void *const *)a;
-	uintptr_t y = (uintptr_t)*(void *const *)b;
+	uintptr_t x = (uintptr_t) * (void *const *)a;
+	uintptr_t y = (uintptr_t) * (void *const *)b;
 	return x < y ? -1 : x > y;
 }
 
@@ -51,9 +51,10 @@ int main(void)
 		for (size_t k = 0; k < 3; k += 2)
 			for (size_t i = 0; i < BIG; i++)
 				if (b[k][i] != pattern(i, k)) {
-					fprintf(stderr, "child: byte %zu of "
-						"block %zu reads %#x\n", i, k,
-						b[k][i]);
+					fprintf(stderr,
+						"child: byte %zu of "
+						"block %zu reads %#x\n",
+						i, k, b[k][i]);
 					_exit(1);
 				}
 		_exit(0);
@@ -62,7 +63,8 @@ int main(void)
 	CHECK(waitpid(pid, &status, 0) == pid);
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		FAIL("the mode-2 child did not see the parent's blocks "
-		     "(status %#x)", status);
+		     "(status %#x)",
+		     status);
 	free(b[0]);
 	free(b[2]);
 	return 0;

@@ -21,7 +21,8 @@ int main(void)
 	int ours = -1;
 	for (int fd = 3; fd < 4096; fd++)
 		if (fstat(fd, &st) == 0 && st.st_dev == err.st_dev &&
-		    st.st_ino == err.st_ino && (fcntl(fd, F_GETFD) & FD_CLOEXEC))
+		    st.st_ino == err.st_ino &&
+		    (fcntl(fd, F_GETFD) & FD_CLOEXEC))
 			ours = fd;
 	if (ours < 0)
 		FAIL("no duplicate of fd 2: is this the debug variant?");
@@ -41,7 +42,8 @@ int main(void)
 		ssize_t n = pread(ours, buf, sizeof(buf) - 1, 0);
 		buf[n > 0 ? n : 0] = '\0';
 		FAIL("the program's file at fd %d got %lld bytes of our "
-		     "output: %s", ours, (long long)st.st_size, buf);
+		     "output: %s",
+		     ours, (long long)st.st_size, buf);
 	}
 	return 0;
 }

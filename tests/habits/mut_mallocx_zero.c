@@ -9,7 +9,7 @@
 
 #include "vmmtest.h"
 
-#define ZERO 0x40 /* MALLOCX_ZERO */
+#define ZERO 0x40	  /* MALLOCX_ZERO */
 #define LG_ALIGN(la) (la) /* MALLOCX_LG_ALIGN */
 
 int main(void)
@@ -23,10 +23,12 @@ int main(void)
 		FAIL("the preloaded library exports no mallocx/dallocx");
 	static const int flags[] = {ZERO, ZERO | LG_ALIGN(6)};
 	for (size_t f = 0; f < sizeof(flags) / sizeof(flags[0]); f++) {
-		for (size_t size = 16; size <= 64 * 1024; size = size * 2 + 16) {
+		for (size_t size = 16; size <= 64 * 1024;
+		     size = size * 2 + 16) {
 			/* dirty a block of that size, free it, ask again */
 			for (int i = 0; i < 4; i++) {
-				unsigned char *d = mallocx(size, flags[f] & ~ZERO);
+				unsigned char *d =
+					mallocx(size, flags[f] & ~ZERO);
 				CHECK(d != NULL);
 				memset(d, 0xa5, size);
 				dallocx(d, 0);

@@ -26,7 +26,8 @@ int main(void)
 	size_t pinned = 0;
 	for (size_t i = 0; i < n; i++) {
 		uintptr_t a = (uintptr_t)blocks[i];
-		if (a >= mid - 32 * SMALL && a < mid + 32 * SMALL && pinned < 64) {
+		if (a >= mid - 32 * SMALL && a < mid + 32 * SMALL &&
+		    pinned < 64) {
 			blocks[pinned++] = blocks[i];
 			continue;
 		}

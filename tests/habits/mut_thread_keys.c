@@ -47,20 +47,22 @@ int main(void)
 {
 	pool = vt_pool();
 	for (int i = 0; i < KEYS; i++)
-		CHECK_I(pthread_key_create(&keys[i], i == KEYS - 1 ? dtor : NULL),
+		CHECK_I(pthread_key_create(&keys[i],
+					   i == KEYS - 1 ? dtor : NULL),
 			==, 0);
 	for (int round = 0; round < 4; round++) {
 		pthread_t t[THREADS];
 		for (int i = 0; i < THREADS; i++)
 			CHECK_I(pthread_create(&t[i], NULL, worker,
-					       (void *)(uintptr_t)(i + 1)), ==, 0);
+					       (void *)(uintptr_t)(i + 1)),
+				==, 0);
 		for (int i = 0; i < THREADS; i++)
 			CHECK_I(pthread_join(t[i], NULL), ==, 0);
 	}
 	CHECK_I(checked, ==, 4 * THREADS * 16);
 	if (outside != 0)
 		FAIL("%d of %d blocks allocated by the destructor of key %u "
-		     "lie outside the pool", (int)outside, (int)checked,
-		     (unsigned)keys[KEYS - 1]);
+		     "lie outside the pool",
+		     (int)outside, (int)checked, (unsigned)keys[KEYS - 1]);
 	return 0;
 }

@@ -16,9 +16,9 @@
 #define WANT 0.90
 
 static const size_t sizes[] = {
-	8, 16, 24, 48, 64, 100, 128, 200, 256, 400, 512, 700, 1024, 1500,
-	2048, 3000, 4096, 6000, 8192, 12000, 14336, 16384, 20480, 24576,
-	28672, 32768,
+	8,    16,    24,    48,	   64,	  100,	 128,	200,   256,
+	400,  512,   700,   1024,  1500,  2048,	 3000,	4096,  6000,
+	8192, 12000, 14336, 16384, 20480, 24576, 28672, 32768,
 };
 
 static void free_4mib(void *arg)
@@ -61,7 +61,8 @@ int main(int argc, char **argv)
 		pid_t pid = fork();
 		CHECK(pid >= 0);
 		if (pid == 0) {
-			double f = measure("fork child, idle thread gone", pool);
+			double f =
+				measure("fork child, idle thread gone", pool);
 			if (f < WANT)
 				FAIL("the child reaches %.1f%% of the pool, "
 				     "expected >= %.0f%% (%.1f%% before)",

@@ -158,7 +158,6 @@ int main(void)
 	CHECK(big != NULL);
 	CHECK_IN_POOL(pool, big, 6 << 20);
 	free(big);
-	printf("%lu destructor blocks, all in the pool\n",
-	       (unsigned long)made);
+	printf("%lu destructor blocks, all in the pool\n", (unsigned long)made);
 	return 0;
 }

@@ -39,8 +39,10 @@ static bool free_for_others(const char *path, size_t len)
 	CHECK(pid >= 0);
 	if (pid == 0) {
 		int fd = open(path, O_RDWR);
-		struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET,
-				   .l_start = 0, .l_len = (off_t)len};
+		struct flock fl = {.l_type = F_WRLCK,
+				   .l_whence = SEEK_SET,
+				   .l_start = 0,
+				   .l_len = (off_t)len};
 		_exit(fd >= 0 && fcntl(fd, F_OFD_SETLK, &fl) == 0 ? 0 : 1);
 	}
 	int st;
@@ -72,8 +74,8 @@ int main(void)
 	/* a size that is not a multiple of the alignment is rounded down */
 	struct vmm_pool p = {.fd = -1, .node = -1};
 	CHECK_I(vmm_pool_create_device(&p, path, dev_size - VMM_MiB, align,
-					dev_size), ==,
-		0);
+				       dev_size),
+		==, 0);
 	CHECK(p.devdax);
 	CHECK_U(p.size, ==, dev_size - align);
 	CHECK_U((uintptr_t)p.base % align, ==, 0);

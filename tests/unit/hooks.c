@@ -46,7 +46,8 @@ int main(void)
 	CHECK_U(c.committed, >=, big);
 	CHECK_I(blocks(), >=, (long long)big); /* backed before use */
 	memset(p, 0xee, big);
-	CHECK_U(c.alloc_ok, ==, 1); /* no new extent: it came from the reserve */
+	CHECK_U(c.alloc_ok, ==,
+		1); /* no new extent: it came from the reserve */
 
 	vmm_je_free(p);
 	vmm_engine_reclaim(); /* flush + purge: decommit punches the range */

@@ -62,7 +62,8 @@ int main(void)
 	for (i = 0; i < 5000 && now() - t0 < 4 && !seen; i++) {
 		struct vmm_pool p = {.fd = -1};
 		CHECK_I(vmm_pool_create(&p, dir, 16 * VMM_MiB,
-					VMM_POOL_FORCE_MKSTEMP), ==, 0);
+					VMM_POOL_FORCE_MKSTEMP),
+			==, 0);
 		CHECK_I(munmap(p.base, p.size), ==, 0);
 		close(p.fd);
 	}
@@ -70,7 +71,8 @@ int main(void)
 	CHECK(setitimer(ITIMER_REAL, &off, NULL) == 0);
 	if (seen)
 		FAIL("a signal handler found the pool file's name in the "
-		     "directory (creation %d, %d signals)", i, (int)handled);
+		     "directory (creation %d, %d signals)",
+		     i, (int)handled);
 	CHECK_I(handled, >, 100); /* the timer did fire throughout */
 	close(dir_fd);
 	CHECK(rmdir(dir) == 0);

@@ -18,13 +18,12 @@
 
 static size_t page;
 
-static const char canned[] =
-	"Node 3 MemTotal:       67108864 kB\n"
-	"Node 3 MemFree:        10485760 kB\n"
-	"Node 3 MemUsed:        56623104 kB\n"
-	"Node 3 Active(file):     1048576 kB\n"
-	"Node 3 Inactive(file):   1048576 kB\n"
-	"Node 3 FilePages:        2097152 kB\n";
+static const char canned[] = "Node 3 MemTotal:       67108864 kB\n"
+			     "Node 3 MemFree:        10485760 kB\n"
+			     "Node 3 MemUsed:        56623104 kB\n"
+			     "Node 3 Active(file):     1048576 kB\n"
+			     "Node 3 Inactive(file):   1048576 kB\n"
+			     "Node 3 FilePages:        2097152 kB\n";
 
 static void parsing(void)
 {

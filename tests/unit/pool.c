@@ -21,7 +21,8 @@ static int entries(void)
 	int n = 0;
 	struct dirent *e;
 	while ((e = readdir(d)) != NULL)
-		n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+		n += strcmp(e->d_name, ".") != 0 &&
+		     strcmp(e->d_name, "..") != 0;
 	closedir(d);
 	return n;
 }
@@ -46,7 +47,7 @@ static void check_pool(unsigned flags, size_t size, size_t align)
 	CHECK_U((uintmax_t)st.st_size, ==, size);
 	CHECK_U(st.st_nlink, ==, 0);
 	CHECK(fcntl(p.fd, F_GETFD) & FD_CLOEXEC);
-	CHECK_I(p.fd, >, 100); /* out of the way of dup2(x, 3) */
+	CHECK_I(p.fd, >, 100);	      /* out of the way of dup2(x, 3) */
 	CHECK_I(blocks(p.fd), ==, 0); /* sparse: nothing backed yet */
 
 	/* 2 MiB-aligned: on DAX a write faults in a whole aligned 2 MiB page */

@@ -91,7 +91,8 @@ static void names_and_limits(void)
 	longdir[0] = '/';
 	longdir[sizeof(longdir) - 8] = '\0';
 	CHECK_I(vmm_pool_create(&p, longdir, 16 * VMM_MiB,
-				VMM_POOL_FORCE_MKSTEMP), ==, ENAMETOOLONG);
+				VMM_POOL_FORCE_MKSTEMP),
+		==, ENAMETOOLONG);
 	CHECK_I(open_fds(), ==, fds);
 
 	CHECK_I(vmm_pool_create(&p, dir, 16 * VMM_MiB, 0), ==, 0);

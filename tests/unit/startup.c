@@ -45,7 +45,8 @@ static void bootstrap(void)
 		if (p == NULL)
 			break;
 		CHECK(vmm_in_boot(p) && vmm_in_boot(p + size - 1));
-		CHECK_P(p, >=, prev + 16); /* after the last one and its header */
+		CHECK_P(p, >=,
+			prev + 16); /* after the last one and its header */
 		CHECK_U(vmm_boot_usable_size(p), ==, size);
 		memset(p, (int)n, size);
 		prev = p + size;
@@ -75,8 +76,8 @@ static void getenv_sources(void)
 	char **saved = environ;
 	environ = NULL;
 	/* the constructor's envp */
-	char *envp[] = {"VMM_UNIT_ENVX=no", "VMM_UNIT_ENV=from envp",
-			"OTHER=1", NULL};
+	char *envp[] = {"VMM_UNIT_ENVX=no", "VMM_UNIT_ENV=from envp", "OTHER=1",
+			NULL};
 	vmm_envp = envp;
 	CHECK_STR(vmm_getenv("VMM_UNIT_ENV"), "from envp");
 	CHECK_STR(vmm_getenv("OTHER"), "1");

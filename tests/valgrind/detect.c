@@ -90,7 +90,8 @@ static NOINLINE void big_churn(void)
 		char *p = malloc(6 << 20);
 		if (p == NULL)
 			FAIL("round %d: malloc(6 MiB) failed on a 14 MiB pool "
-			     "(errno %d)", i, errno);
+			     "(errno %d)",
+			     i, errno);
 		memset(p, i, 6 << 20);
 		sink = p;
 		free(p);
@@ -112,7 +113,8 @@ static NOINLINE void case_small_churn(void)
 			blocks[i] = malloc(BLOCK);
 			if (blocks[i] == NULL)
 				FAIL("round %d: block %d of 64 KiB failed "
-				     "(errno %d)", round, i, errno);
+				     "(errno %d)",
+				     round, i, errno);
 			memset(blocks[i], i, BLOCK);
 		}
 		for (int i = 0; i < COUNT; i++)
@@ -120,7 +122,8 @@ static NOINLINE void case_small_churn(void)
 		char *big = malloc(BIG);
 		if (big == NULL)
 			FAIL("round %d: malloc(8 MiB) failed after freeing "
-			     "8 MiB of small blocks (errno %d)", round, errno);
+			     "8 MiB of small blocks (errno %d)",
+			     round, errno);
 		memset(big, round, BIG);
 		sink = big;
 		free(big);

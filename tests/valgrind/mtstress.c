@@ -24,8 +24,8 @@ static struct mailbox {
 
 static size_t size_for(unsigned x)
 {
-	static const size_t sizes[] = {1, 8, 24, 48, 100, 256, 1000, 4096,
-				       10000, 70000};
+	static const size_t sizes[] = {1,   8,	  24,	48,    100,
+				       256, 1000, 4096, 10000, 70000};
 	return sizes[x % (sizeof(sizes) / sizeof(sizes[0]))];
 }
 
@@ -65,7 +65,8 @@ static void *worker(void *arg)
 				local[i] = realloc(malloc(8), lsize[i]);
 				break;
 			default:
-				CHECK(posix_memalign(&local[i], 64, lsize[i]) == 0);
+				CHECK(posix_memalign(&local[i], 64, lsize[i]) ==
+				      0);
 			}
 			CHECK(local[i] != NULL);
 			stamp(local[i], lsize[i], (unsigned char)id);

@@ -95,20 +95,34 @@ static const char *fs_name(long type)
 {
 	/* magic numbers from linux/magic.h, spelled out so old headers do */
 	switch ((unsigned long)type & 0xffffffffUL) {
-	case 0xEF53UL: return "ext4";
-	case 0x58465342UL: return "xfs";
-	case 0x01021994UL: return "tmpfs";
-	case 0x858458f6UL: return "ramfs";
-	case 0x01021997UL: return "9p";
-	case 0x794c7630UL: return "overlay";
-	case 0x9123683EUL: return "btrfs";
-	case 0x6969UL: return "nfs";
-	case 0x65735546UL: return "fuse";
-	case 0x2fc12fc1UL: return "zfs";
-	case 0x62656572UL: return "sysfs";
-	case 0x9fa0UL: return "proc";
-	case 0x1373UL: return "devfs";
-	default: return "other";
+	case 0xEF53UL:
+		return "ext4";
+	case 0x58465342UL:
+		return "xfs";
+	case 0x01021994UL:
+		return "tmpfs";
+	case 0x858458f6UL:
+		return "ramfs";
+	case 0x01021997UL:
+		return "9p";
+	case 0x794c7630UL:
+		return "overlay";
+	case 0x9123683EUL:
+		return "btrfs";
+	case 0x6969UL:
+		return "nfs";
+	case 0x65735546UL:
+		return "fuse";
+	case 0x2fc12fc1UL:
+		return "zfs";
+	case 0x62656572UL:
+		return "sysfs";
+	case 0x9fa0UL:
+		return "proc";
+	case 0x1373UL:
+		return "devfs";
+	default:
+		return "other";
 	}
 }
 
@@ -122,7 +136,8 @@ static int read_line(const char *path, char *buf, size_t len)
 		return errno;
 	int err = 0;
 	if (fgets(buf, (int)len, f) == NULL)
-		buf[0] = '\0'; /* an empty attribute (cpulist of a CPU-less node) */
+		buf[0] =
+			'\0'; /* an empty attribute (cpulist of a CPU-less node) */
 	if (ferror(f))
 		err = EIO;
 	(void)fclose(f);
@@ -180,7 +195,8 @@ static int open_probe_file(const char *dir)
 		return -1;
 
 	char path[PATH_MAX];
-	int n = snprintf(path, sizeof(path), "%s/.vmmalloc-daxprobe.XXXXXX", dir);
+	int n = snprintf(path, sizeof(path), "%s/.vmmalloc-daxprobe.XXXXXX",
+			 dir);
 	if (n < 0 || (size_t)n >= sizeof(path)) {
 		errno = ENAMETOOLONG;
 		return -1;
@@ -218,24 +234,29 @@ static int probe_dir(const char *dir, const char *dax_opt)
 {
 	struct statfs sfs;
 	if (statfs(dir, &sfs) != 0) {
-		fprintf(stderr, "vmmalloc-daxprobe: %s: %s\n", dir, strerror(errno));
+		fprintf(stderr, "vmmalloc-daxprobe: %s: %s\n", dir,
+			strerror(errno));
 		return PROBE_ERROR;
 	}
 	const char *fs = fs_name((long)sfs.f_type);
 	uint64_t avail = (uint64_t)sfs.f_bavail * (uint64_t)sfs.f_bsize;
 	int fd = open_probe_file(dir);
 	if (fd < 0) {
-		fprintf(stderr, "vmmalloc-daxprobe: %s: cannot create a probe file: %s\n",
+		fprintf(stderr,
+			"vmmalloc-daxprobe: %s: cannot create a probe file: %s\n",
 			dir, strerror(errno));
-		if (dax_opt != NULL) /* still listed: the mount table says dax */
+		if (dax_opt !=
+		    NULL) /* still listed: the mount table says dax */
 			printf("%s: kind=dir dax=unknown statx=unknown map_sync=unknown fs=%s"
-			       " free=%" PRIu64 " dax_opt=%s\n", dir, fs, avail, dax_opt);
+			       " free=%" PRIu64 " dax_opt=%s\n",
+			       dir, fs, avail, dax_opt);
 		return PROBE_ERROR;
 	}
 	long page = sysconf(_SC_PAGESIZE);
 	size_t len = page > 0 ? (size_t)page : 4096;
 	if (ftruncate(fd, (off_t)len) != 0) {
-		fprintf(stderr, "vmmalloc-daxprobe: %s: ftruncate: %s\n", dir, strerror(errno));
+		fprintf(stderr, "vmmalloc-daxprobe: %s: ftruncate: %s\n", dir,
+			strerror(errno));
 		(void)close(fd);
 		return PROBE_ERROR;
 	}
@@ -245,8 +266,8 @@ static int probe_dir(const char *dir, const char *dax_opt)
 
 	/* MAP_SYNC is the witness that matters to a pool; statx may only veto it */
 	int dax = ms == TRI_YES && sx != TRI_NO;
-	printf("%s: kind=dir dax=%s statx=%s map_sync=%s fs=%s free=%" PRIu64, dir,
-	       dax ? "yes" : "no", tri_name(sx), tri_name(ms), fs, avail);
+	printf("%s: kind=dir dax=%s statx=%s map_sync=%s fs=%s free=%" PRIu64,
+	       dir, dax ? "yes" : "no", tri_name(sx), tri_name(ms), fs, avail);
 	if (dax_opt != NULL)
 		printf(" dax_opt=%s", dax_opt);
 	putchar('\n');
@@ -256,10 +277,10 @@ static int probe_dir(const char *dir, const char *dax_opt)
 /* ---- device DAX ---- */
 
 struct devdax {
-	char sys[PATH_MAX];	/* /sys/dev/char/MAJ:MIN or /sys/bus/dax/devices/daxX.Y */
+	char sys[PATH_MAX]; /* /sys/dev/char/MAJ:MIN or /sys/bus/dax/devices/daxX.Y */
 	uint64_t size, align;
-	char driver[64];	/* device_dax, kmem, or "" (unbound) */
-	char target_node[16];	/* "" when the kernel has no such attribute */
+	char driver[64];      /* device_dax, kmem, or "" (unbound) */
+	char target_node[16]; /* "" when the kernel has no such attribute */
 };
 
 static void devdax_read(struct devdax *d)
@@ -302,18 +323,18 @@ static void chardev_subsystem(dev_t rdev, char *out, size_t len)
 #define MAX_PIDS 8
 
 struct held {
-	uint64_t start, end;	/* [start, end); end UINT64_MAX: to EOF */
-	int ofd;		/* OFD (pid from fdinfo/maps), else POSIX */
+	uint64_t start, end; /* [start, end); end UINT64_MAX: to EOF */
+	int ofd;	     /* OFD (pid from fdinfo/maps), else POSIX */
 	unsigned npids;
 	long pids[MAX_PIDS];
 };
 
 struct usage {
 	enum tri in_use;
-	int bytes_known;	/* /proc/locks read: ranges and bytes are exact */
+	int bytes_known; /* /proc/locks read: ranges and bytes are exact */
 	unsigned n;
 	struct held r[MAX_RANGES];
-	uint64_t bytes;		/* the union of the ranges, within the device */
+	uint64_t bytes; /* the union of the ranges, within the device */
 };
 
 static void add_pid(struct held *h, long pid)
@@ -327,16 +348,16 @@ static void add_pid(struct held *h, long pid)
 
 /* one lock line (of /proc/locks, or fdinfo after "lock:\t"): 1 if it is an
  * OFD or POSIX lock held on (dev, ino), with its type and range */
-static int parse_lock(const char *line, const struct stat *st, char *type, size_t tlen,
-		      long *pid, uint64_t *start, uint64_t *end)
+static int parse_lock(const char *line, const struct stat *st, char *type,
+		      size_t tlen, long *pid, uint64_t *start, uint64_t *end)
 {
 	char t[16], arrow[4], last[24];
 	unsigned mj, mn;
 	unsigned long long ino, s;
 	if (sscanf(line, "%*d: %3s", arrow) == 1 && strcmp(arrow, "->") == 0)
 		return 0;
-	if (sscanf(line, "%*d: %15s %*s %*s %ld %x:%x:%llu %llu %23s", t, pid, &mj, &mn,
-		   &ino, &s, last) != 7)
+	if (sscanf(line, "%*d: %15s %*s %*s %ld %x:%x:%llu %llu %23s", t, pid,
+		   &mj, &mn, &ino, &s, last) != 7)
 		return 0;
 	if ((strcmp(t, "OFDLCK") != 0 && strcmp(t, "POSIX") != 0) ||
 	    mj != major(st->st_dev) || mn != minor(st->st_dev) ||
@@ -375,7 +396,8 @@ static void ofd_holders(struct usage *u, const struct stat *st)
 		while (fds != NULL && (f = readdir(fds)) != NULL) {
 			if (f->d_name[0] == '.')
 				continue;
-			(void)snprintf(path, sizeof(path), "/proc/%ld/fdinfo/%s", pid, f->d_name);
+			(void)snprintf(path, sizeof(path),
+				       "/proc/%ld/fdinfo/%s", pid, f->d_name);
 			FILE *fi = fopen(path, "re");
 			if (fi == NULL)
 				continue;
@@ -384,12 +406,15 @@ static void ofd_holders(struct usage *u, const struct stat *st)
 				long p;
 				uint64_t s, en;
 				if (strncmp(line, "lock:", 5) != 0 ||
-				    !parse_lock(line + 5 + strspn(line + 5, " \t"), st, type,
-						sizeof(type), &p, &s, &en) ||
+				    !parse_lock(line + 5 +
+							strspn(line + 5, " \t"),
+						st, type, sizeof(type), &p, &s,
+						&en) ||
 				    strcmp(type, "OFDLCK") != 0)
 					continue;
 				for (unsigned i = 0; i < u->n; i++)
-					if (u->r[i].ofd && u->r[i].start == s && u->r[i].end == en)
+					if (u->r[i].ofd && u->r[i].start == s &&
+					    u->r[i].end == en)
 						add_pid(&u->r[i], pid);
 			}
 			(void)fclose(fi);
@@ -402,13 +427,16 @@ static void ofd_holders(struct usage *u, const struct stat *st)
 			unsigned long lo, hi;
 			unsigned long long off, ino;
 			unsigned mj, mn;
-			if (sscanf(line, "%lx-%lx %*s %llx %x:%x %llu", &lo, &hi, &off, &mj, &mn,
-				   &ino) != 6 || mj != major(st->st_dev) ||
-			    mn != minor(st->st_dev) || ino != (unsigned long long)st->st_ino)
+			if (sscanf(line, "%lx-%lx %*s %llx %x:%x %llu", &lo,
+				   &hi, &off, &mj, &mn, &ino) != 6 ||
+			    mj != major(st->st_dev) ||
+			    mn != minor(st->st_dev) ||
+			    ino != (unsigned long long)st->st_ino)
 				continue;
 			uint64_t mend = (uint64_t)off + (hi - lo);
 			for (unsigned i = 0; i < u->n; i++)
-				if (u->r[i].ofd && u->r[i].start < mend && (uint64_t)off < u->r[i].end)
+				if (u->r[i].ofd && u->r[i].start < mend &&
+				    (uint64_t)off < u->r[i].end)
 					add_pid(&u->r[i], pid);
 		}
 		if (m != NULL)
@@ -419,7 +447,8 @@ static void ofd_holders(struct usage *u, const struct stat *st)
 
 /* the ranges of the device that other processes hold, and by whom; fd: the
  * open device or -1, asked (F_OFD_GETLK) only when /proc/locks is unreadable */
-static void device_usage(const struct stat *st, int fd, uint64_t size, struct usage *u)
+static void device_usage(const struct stat *st, int fd, uint64_t size,
+			 struct usage *u)
 {
 	memset(u, 0, sizeof(*u));
 	u->in_use = TRI_UNKNOWN;
@@ -435,8 +464,9 @@ static void device_usage(const struct stat *st, int fd, uint64_t size, struct us
 	while (fgets(line, sizeof(line), f) != NULL && u->n < MAX_RANGES) {
 		char type[16];
 		long pid;
-		struct held h = { .npids = 0 };
-		if (!parse_lock(line, st, type, sizeof(type), &pid, &h.start, &h.end))
+		struct held h = {.npids = 0};
+		if (!parse_lock(line, st, type, sizeof(type), &pid, &h.start,
+				&h.end))
 			continue;
 		h.ofd = strcmp(type, "OFDLCK") == 0;
 		any_ofd |= h.ofd;
@@ -451,7 +481,8 @@ static void device_usage(const struct stat *st, int fd, uint64_t size, struct us
 		ofd_holders(u, st);
 	/* sorted by start (insertion: a handful), then the union's length */
 	for (unsigned i = 1; i < u->n; i++)
-		for (unsigned j = i; j > 0 && u->r[j - 1].start > u->r[j].start; j--) {
+		for (unsigned j = i; j > 0 && u->r[j - 1].start > u->r[j].start;
+		     j--) {
 			struct held t = u->r[j];
 			u->r[j] = u->r[j - 1];
 			u->r[j - 1] = t;
@@ -489,7 +520,8 @@ static void print_usage(const struct usage *u)
 			while (j < nseen && seen[j] != u->r[i].pids[k])
 				j++;
 			if (j == nseen) {
-				printf("%s%ld", nseen ? "," : "", u->r[i].pids[k]);
+				printf("%s%ld", nseen ? "," : "",
+				       u->r[i].pids[k]);
 				seen[nseen++] = u->r[i].pids[k];
 			}
 		}
@@ -542,7 +574,8 @@ static void pids_text(const struct usage *u, char *out, size_t len)
 	}
 	size_t at = (size_t)snprintf(out, len, "%s", n > 1 ? "pids " : "pid ");
 	for (unsigned j = 0; j < n && at < len; j++)
-		at += (size_t)snprintf(out + at, len - at, "%s%ld", j ? ", " : "", seen[j]);
+		at += (size_t)snprintf(out + at, len - at, "%s%ld",
+				       j ? ", " : "", seen[j]);
 }
 
 static const char *access_name(const char *dev)
@@ -558,23 +591,30 @@ static const char *access_name(const char *dev)
  */
 static enum tri write_test(const char *name, int fd, size_t len)
 {
-	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0,
+	struct flock fl = {.l_type = F_WRLCK,
+			   .l_whence = SEEK_SET,
+			   .l_start = 0,
 			   .l_len = (off_t)len};
 	if (fcntl(fd, F_OFD_SETLK, &fl) != 0) {
 		if (errno == EAGAIN || errno == EACCES)
-			fprintf(stderr, "vmmalloc-daxprobe: %s: bytes [0, %zu) are held by another"
-				" process: not mapped, not written\n", name, len);
+			fprintf(stderr,
+				"vmmalloc-daxprobe: %s: bytes [0, %zu) are held by another"
+				" process: not mapped, not written\n",
+				name, len);
 		else
-			fprintf(stderr, "vmmalloc-daxprobe: %s: F_OFD_SETLK on [0, %zu): %s: not"
-				" mapped, not written\n", name, len, strerror(errno));
+			fprintf(stderr,
+				"vmmalloc-daxprobe: %s: F_OFD_SETLK on [0, %zu): %s: not"
+				" mapped, not written\n",
+				name, len, strerror(errno));
 		return TRI_UNKNOWN;
 	}
 	enum tri mapped;
 	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED) {
 		mapped = TRI_NO;
-		fprintf(stderr, "vmmalloc-daxprobe: %s: mmap of %zu bytes: %s\n", name, len,
-			strerror(errno));
+		fprintf(stderr,
+			"vmmalloc-daxprobe: %s: mmap of %zu bytes: %s\n", name,
+			len, strerror(errno));
 	} else {
 		volatile char *c = p;
 		char old = c[0];
@@ -592,12 +632,12 @@ static enum tri write_test(const char *name, int fd, size_t len)
  * name: what to print; dev: the character device or NULL (kmem, no node);
  * map: 1 to map one unit and write to it (the single-device probe), 0 (--list).
  */
-static int probe_devdax(const char *name, const char *dev, const struct stat *st,
-			struct devdax *d, int map)
+static int probe_devdax(const char *name, const char *dev,
+			const struct stat *st, struct devdax *d, int map)
 {
 	devdax_read(d);
 	enum tri mapped = TRI_UNKNOWN;
-	struct usage u = { .in_use = TRI_UNKNOWN };
+	struct usage u = {.in_use = TRI_UNKNOWN};
 	int fd = -1, open_err = 0;
 	const char *acc = "none";
 	if (dev != NULL) {
@@ -605,7 +645,8 @@ static int probe_devdax(const char *name, const char *dev, const struct stat *st
 		fd = open(dev, (map ? O_RDWR : O_RDONLY) | O_CLOEXEC);
 		if (fd < 0) {
 			open_err = errno; /* a pool needs read-write */
-			if (map && errno == EACCES) /* enough to ask F_OFD_GETLK */
+			if (map &&
+			    errno == EACCES) /* enough to ask F_OFD_GETLK */
 				fd = open(dev, O_RDONLY | O_CLOEXEC);
 		}
 		if (!map)
@@ -642,31 +683,41 @@ static int probe_devdax(const char *name, const char *dev, const struct stat *st
 	pids_text(&u, who, sizeof(who));
 	if (all_held) {
 		if (u.bytes >= d->size)
-			fprintf(stderr, "vmmalloc-daxprobe: %s: in use: other processes hold all of"
-				" its %" PRIu64 " bytes (%s)\n", name, d->size, who);
+			fprintf(stderr,
+				"vmmalloc-daxprobe: %s: in use: other processes hold all of"
+				" its %" PRIu64 " bytes (%s)\n",
+				name, d->size, who);
 		else
-			fprintf(stderr, "vmmalloc-daxprobe: %s: in use: other processes hold all of"
-				" it but %" PRIu64 " bytes, less than one alignment unit (%s)\n",
+			fprintf(stderr,
+				"vmmalloc-daxprobe: %s: in use: other processes hold all of"
+				" it but %" PRIu64
+				" bytes, less than one alignment unit (%s)\n",
 				name, d->size - u.bytes, who);
 		return PROBE_IN_USE;
 	}
 	if (u.in_use == TRI_YES && u.bytes_known && d->size > 0)
-		fprintf(stderr, "vmmalloc-daxprobe: %s: partly in use: %" PRIu64 " of %" PRIu64
-			" bytes held by other processes (%s); a pool takes a free range\n", name,
-			u.bytes, d->size, who);
+		fprintf(stderr,
+			"vmmalloc-daxprobe: %s: partly in use: %" PRIu64
+			" of %" PRIu64
+			" bytes held by other processes (%s); a pool takes a free range\n",
+			name, u.bytes, d->size, who);
 	else if (u.in_use == TRI_YES)
-		fprintf(stderr, "vmmalloc-daxprobe: %s: partly in use by other processes"
-			" (/proc/locks unreadable: how much is unknown)\n", name);
+		fprintf(stderr,
+			"vmmalloc-daxprobe: %s: partly in use by other processes"
+			" (/proc/locks unreadable: how much is unknown)\n",
+			name);
 	if (open_err != 0) {
 		if (map) /* --list: access= says it */
-			fprintf(stderr, "vmmalloc-daxprobe: %s: open read-write: %s\n", name,
-				strerror(open_err));
+			fprintf(stderr,
+				"vmmalloc-daxprobe: %s: open read-write: %s\n",
+				name, strerror(open_err));
 		return PROBE_ERROR;
 	}
 	if (dev == NULL)
 		return PROBE_NO; /* onlined as system RAM: see its node */
 	if (d->size == 0) {
-		fprintf(stderr, "vmmalloc-daxprobe: %s: device DAX of size 0 (not configured)\n",
+		fprintf(stderr,
+			"vmmalloc-daxprobe: %s: device DAX of size 0 (not configured)\n",
 			name);
 		return PROBE_NO;
 	}
@@ -679,15 +730,18 @@ static int probe_chardev(const char *dev, const struct stat *st, int map)
 	char subsys[64];
 	chardev_subsystem(st->st_rdev, subsys, sizeof(subsys));
 	if (strcmp(subsys, "dax") == 0) {
-		struct devdax d = { .size = 0 };
+		struct devdax d = {.size = 0};
 		(void)snprintf(d.sys, sizeof(d.sys), "/sys/dev/char/%u:%u",
 			       major(st->st_rdev), minor(st->st_rdev));
 		return probe_devdax(dev, dev, st, &d, map);
 	}
-	printf("%s: kind=chardev dax=no devdax=no rdev=%u:%u subsystem=%s\n", dev,
-	       major(st->st_rdev), minor(st->st_rdev), subsys[0] ? subsys : "unknown");
-	fprintf(stderr, "vmmalloc-daxprobe: %s: a character device but not device DAX"
-		" (subsystem %s, not dax)\n", dev, subsys[0] ? subsys : "unknown");
+	printf("%s: kind=chardev dax=no devdax=no rdev=%u:%u subsystem=%s\n",
+	       dev, major(st->st_rdev), minor(st->st_rdev),
+	       subsys[0] ? subsys : "unknown");
+	fprintf(stderr,
+		"vmmalloc-daxprobe: %s: a character device but not device DAX"
+		" (subsystem %s, not dax)\n",
+		dev, subsys[0] ? subsys : "unknown");
 	return PROBE_NO;
 }
 
@@ -695,7 +749,7 @@ static int probe_chardev(const char *dev, const struct stat *st, int map)
 
 struct node {
 	int exists;
-	uint64_t total, free;	/* bytes */
+	uint64_t total, free; /* bytes */
 	char cpus[256];
 };
 
@@ -737,10 +791,13 @@ static void node_from_dax(unsigned n, char *out, size_t len)
 		if (e->d_name[0] == '.')
 			continue;
 		char path[PATH_MAX], val[32], drv[64];
-		(void)snprintf(path, sizeof(path), DAX_BUS_DIR "/%s/driver", e->d_name);
+		(void)snprintf(path, sizeof(path), DAX_BUS_DIR "/%s/driver",
+			       e->d_name);
 		link_base(path, drv, sizeof(drv));
-		(void)snprintf(path, sizeof(path), DAX_BUS_DIR "/%s/target_node", e->d_name);
-		if (strcmp(drv, "kmem") != 0 || read_line(path, val, sizeof(val)) != 0)
+		(void)snprintf(path, sizeof(path),
+			       DAX_BUS_DIR "/%s/target_node", e->d_name);
+		if (strcmp(drv, "kmem") != 0 ||
+		    read_line(path, val, sizeof(val)) != 0)
 			continue;
 		char *end;
 		unsigned long t = strtoul(val, &end, 10);
@@ -760,8 +817,9 @@ static void print_node(unsigned n, const struct node *nd)
 	char from[64];
 	node_from_dax(n, from, sizeof(from));
 	printf("node:%u: kind=node exists=yes memory_only=%s mem_total=%" PRIu64
-	       " mem_free=%" PRIu64 " cpus=%s", n, memory_only(nd) ? "yes" : "no",
-	       nd->total, nd->free, nd->cpus[0] ? nd->cpus : "none");
+	       " mem_free=%" PRIu64 " cpus=%s",
+	       n, memory_only(nd) ? "yes" : "no", nd->total, nd->free,
+	       nd->cpus[0] ? nd->cpus : "none");
 	if (from[0] != '\0')
 		printf(" from=%s", from);
 	putchar('\n');
@@ -785,15 +843,19 @@ static int probe_node(const char *arg)
 {
 	unsigned n;
 	if (parse_node(arg, &n) != 0) {
-		fprintf(stderr, "vmmalloc-daxprobe: %s: incorrect node (node:N, N a NUMA node"
-			" number, e.g. node:1)\n", arg);
+		fprintf(stderr,
+			"vmmalloc-daxprobe: %s: incorrect node (node:N, N a NUMA node"
+			" number, e.g. node:1)\n",
+			arg);
 		return PROBE_ERROR;
 	}
 	struct node nd;
 	node_read(n, &nd);
 	if (!nd.exists) {
-		fprintf(stderr, "vmmalloc-daxprobe: node:%u: NUMA node %u does not exist"
-			" (no " NODE_DIR "/node%u)\n", n, n, n);
+		fprintf(stderr,
+			"vmmalloc-daxprobe: node:%u: NUMA node %u does not exist"
+			" (no " NODE_DIR "/node%u)\n",
+			n, n, n);
 		return PROBE_ERROR;
 	}
 	print_node(n, &nd);
@@ -802,8 +864,10 @@ static int probe_node(const char *arg)
 		return PROBE_NO;
 	}
 	if (!memory_only(&nd)) {
-		fprintf(stderr, "vmmalloc-daxprobe: node:%u: has CPUs (%s): an ordinary node,"
-			" not memory-only\n", n, nd.cpus);
+		fprintf(stderr,
+			"vmmalloc-daxprobe: node:%u: has CPUs (%s): an ordinary node,"
+			" not memory-only\n",
+			n, nd.cpus);
 		return PROBE_NO;
 	}
 	return PROBE_YES;
@@ -819,7 +883,8 @@ static const char *dax_option(const struct mntent *m)
 		return NULL;
 	if (o[3] == ',' || o[3] == '\0')
 		return "on";
-	if (strncmp(o, "dax=always", 10) == 0 && (o[10] == ',' || o[10] == '\0'))
+	if (strncmp(o, "dax=always", 10) == 0 &&
+	    (o[10] == ',' || o[10] == '\0'))
 		return "always";
 	if (strncmp(o, "dax=inode", 9) == 0 && (o[9] == ',' || o[9] == '\0'))
 		return "inode";
@@ -831,7 +896,8 @@ static int list_all(void)
 	unsigned ndirs = 0, ndevs = 0, nnodes = 0;
 	FILE *mt = setmntent("/proc/self/mounts", "re");
 	if (mt == NULL) {
-		fprintf(stderr, "vmmalloc-daxprobe: /proc/self/mounts: %s\n", strerror(errno));
+		fprintf(stderr, "vmmalloc-daxprobe: /proc/self/mounts: %s\n",
+			strerror(errno));
 		return PROBE_ERROR;
 	}
 	struct mntent *m;
@@ -839,7 +905,8 @@ static int list_all(void)
 		const char *opt = dax_option(m);
 		if (opt == NULL)
 			continue;
-		(void)probe_dir(m->mnt_dir, opt); /* prints a line whatever it finds */
+		(void)probe_dir(m->mnt_dir,
+				opt); /* prints a line whatever it finds */
 		ndirs++;
 	}
 	(void)endmntent(mt);
@@ -849,13 +916,15 @@ static int list_all(void)
 	while (dir != NULL && (e = readdir(dir)) != NULL) {
 		if (e->d_name[0] == '.')
 			continue;
-		struct devdax d = { .size = 0 };
-		(void)snprintf(d.sys, sizeof(d.sys), DAX_BUS_DIR "/%s", e->d_name);
+		struct devdax d = {.size = 0};
+		(void)snprintf(d.sys, sizeof(d.sys), DAX_BUS_DIR "/%s",
+			       e->d_name);
 		char dev[PATH_MAX];
 		(void)snprintf(dev, sizeof(dev), "/dev/%s", e->d_name);
-		struct stat st = { .st_mode = 0 };
+		struct stat st = {.st_mode = 0};
 		int has_dev = stat(dev, &st) == 0 && S_ISCHR(st.st_mode);
-		(void)probe_devdax(has_dev ? dev : e->d_name, has_dev ? dev : NULL, &st, &d, 0);
+		(void)probe_devdax(has_dev ? dev : e->d_name,
+				   has_dev ? dev : NULL, &st, &d, 0);
 		ndevs++;
 	}
 	if (dir != NULL)
@@ -898,7 +967,8 @@ static void usage(FILE *f)
 	      "  --list done), 1 no (not DAX, not device DAX, node with CPUs or no memory),\n"
 	      "  2 error (bad argument, no such directory/device/node, cannot open or\n"
 	      "  create), 3 device DAX wholly in use (less than one\n"
-	      "  alignment unit that no other process holds)\n", f);
+	      "  alignment unit that no other process holds)\n",
+	      f);
 }
 
 /* --list DEV...: the device lines alone, never mapped nor written; the
@@ -910,10 +980,13 @@ static int list_devices(int n, char **devs)
 		struct stat st;
 		int r;
 		if (stat(devs[i], &st) != 0) {
-			fprintf(stderr, "vmmalloc-daxprobe: %s: %s\n", devs[i], strerror(errno));
+			fprintf(stderr, "vmmalloc-daxprobe: %s: %s\n", devs[i],
+				strerror(errno));
 			r = PROBE_ERROR;
 		} else if (!S_ISCHR(st.st_mode)) {
-			fprintf(stderr, "vmmalloc-daxprobe: %s: not a character device\n", devs[i]);
+			fprintf(stderr,
+				"vmmalloc-daxprobe: %s: not a character device\n",
+				devs[i]);
 			r = PROBE_ERROR;
 		} else {
 			r = probe_chardev(devs[i], &st, 0);
@@ -926,7 +999,8 @@ static int list_devices(int n, char **devs)
 
 int main(int argc, char *argv[])
 {
-	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+	if (argc == 2 &&
+	    (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
 		usage(stdout);
 		return 0;
 	}
@@ -941,19 +1015,22 @@ int main(int argc, char *argv[])
 	if (!strncmp(argv[1], "node:", 5))
 		return probe_node(argv[1]);
 	if (argv[1][0] == '-') {
-		fprintf(stderr, "vmmalloc-daxprobe: unknown option '%s'\n", argv[1]);
+		fprintf(stderr, "vmmalloc-daxprobe: unknown option '%s'\n",
+			argv[1]);
 		usage(stderr);
 		return PROBE_ERROR;
 	}
 	struct stat st;
 	if (stat(argv[1], &st) != 0) {
-		fprintf(stderr, "vmmalloc-daxprobe: %s: %s\n", argv[1], strerror(errno));
+		fprintf(stderr, "vmmalloc-daxprobe: %s: %s\n", argv[1],
+			strerror(errno));
 		return PROBE_ERROR;
 	}
 	if (S_ISCHR(st.st_mode))
 		return probe_chardev(argv[1], &st, 1);
 	if (!S_ISDIR(st.st_mode)) {
-		fprintf(stderr, "vmmalloc-daxprobe: %s: not a directory or a character device\n",
+		fprintf(stderr,
+			"vmmalloc-daxprobe: %s: not a directory or a character device\n",
 			argv[1]);
 		return PROBE_ERROR;
 	}

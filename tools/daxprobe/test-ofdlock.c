@@ -42,29 +42,37 @@ int main(int argc, char *argv[])
 	int map = argc > 1 && strcmp(argv[1], "-m") == 0;
 	char **a = argv + 1 + posix + map;
 	off_t start, len;
-	if (argc - 1 - posix - map < (map ? 3 : 4) || number(a[1], &start) != 0 ||
-	    number(a[2], &len) != 0 || (map && len == 0)) {
+	if (argc - 1 - posix - map < (map ? 3 : 4) ||
+	    number(a[1], &start) != 0 || number(a[2], &len) != 0 ||
+	    (map && len == 0)) {
 		fputs("usage: test-ofdlock [-p] FILE START LEN COMMAND [ARGS]\n"
-		      "       test-ofdlock -m FILE START LEN\n", stderr);
+		      "       test-ofdlock -m FILE START LEN\n",
+		      stderr);
 		return 2;
 	}
 	int fd = open(a[0], O_RDWR);
 	if (fd < 0) {
-		fprintf(stderr, "test-ofdlock: %s: %s\n", a[0], strerror(errno));
+		fprintf(stderr, "test-ofdlock: %s: %s\n", a[0],
+			strerror(errno));
 		return 2;
 	}
-	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET,
-			   .l_start = start, .l_len = len};
+	struct flock fl = {.l_type = F_WRLCK,
+			   .l_whence = SEEK_SET,
+			   .l_start = start,
+			   .l_len = len};
 	if (fcntl(fd, posix ? F_SETLK : F_OFD_SETLK, &fl) != 0) {
 		int busy = errno == EAGAIN || errno == EACCES;
-		fprintf(stderr, "test-ofdlock: %s: lock [%lld, +%lld): %s\n", a[0],
-			(long long)start, (long long)len, strerror(errno));
+		fprintf(stderr, "test-ofdlock: %s: lock [%lld, +%lld): %s\n",
+			a[0], (long long)start, (long long)len,
+			strerror(errno));
 		return busy ? 75 : 2;
 	}
 	if (map) {
-		void *p = mmap(NULL, (size_t)len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, start);
+		void *p = mmap(NULL, (size_t)len, PROT_READ | PROT_WRITE,
+			       MAP_SHARED, fd, start);
 		if (p == MAP_FAILED) {
-			fprintf(stderr, "test-ofdlock: %s: mmap: %s\n", a[0], strerror(errno));
+			fprintf(stderr, "test-ofdlock: %s: mmap: %s\n", a[0],
+				strerror(errno));
 			return 2;
 		}
 		close(fd);
