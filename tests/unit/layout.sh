@@ -12,18 +12,17 @@ map=$1
 shift
 fail=0
 
-# the object files (by source name) that define or use a symbol
-defining() {
+# the object files (by source name) that define (nm --defined-only, text
+# or weak) or use (nm --undefined-only) the symbol $sym
+objects() { # defined|undefined OBJECT...
+	how=$1
+	shift
 	for o in "$@"; do
-		nm --defined-only "$o" 2>/dev/null |
-			awk -v s="$sym" '$2 ~ /^[TW]$/ && $3 == s { f = 1 } END { exit !f }' &&
-			basename "$o" .o
-	done | sort | tr '\n' ' ' | sed 's/ $//'
-}
-using() {
-	for o in "$@"; do
-		nm --undefined-only "$o" 2>/dev/null |
-			awk -v s="$sym" '$2 == s || $2 ~ "^" s "@" { f = 1 } END { exit !f }' &&
+		nm --"$how"-only "$o" 2>/dev/null |
+			awk -v s="$sym" -v how="$how" '
+				how == "defined" && $2 ~ /^[TW]$/ && $3 == s { f = 1 }
+				how == "undefined" && ($2 == s || index($2, s "@") == 1) { f = 1 }
+				END { exit !f }' &&
 			basename "$o" .o
 	done | sort | tr '\n' ' ' | sed 's/ $//'
 }
@@ -38,14 +37,14 @@ names=$(sed -n '/global:/,/local:/p' "$map" | tr -d ' \t;' |
 	grep -v -e '^global:' -e '^local:' -e '^$')
 [ -n "$names" ] || { echo "layout: no names in $map"; exit 1; }
 for sym in $names; do
-	expect "defined by" "$sym" override.c "$(defining "$@")"
+	expect "defined by" "$sym" override.c "$(objects defined "$@")"
 done
 for sym in __libc_free __libc_realloc; do
-	expect "used by" "$sym" override.c "$(using "$@")"
+	expect "used by" "$sym" override.c "$(objects undefined "$@")"
 done
 sym=pthread_atfork
-expect "used by" "$sym" fork.c "$(using "$@")"
+expect "used by" "$sym" fork.c "$(objects undefined "$@")"
 sym=fallocate
-expect "used by" "$sym" pool.c "$(using "$@")"
+expect "used by" "$sym" pool.c "$(objects undefined "$@")"
 [ $fail -eq 0 ] && echo "layout: $(echo "$names" | wc -l) exported names, fork, foreign and backing boundaries hold in $# objects"
 exit $fail
