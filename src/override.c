@@ -103,8 +103,9 @@ static void *engine_try(enum vmm_enter state, size_t align, size_t size,
 }
 
 /*
- * An engine block of size bytes (align 0 or a power of two, never asked
- * with zero), or a bootstrap block during init; NULL only after the retry.
+ * An engine block of size bytes (align 0 or a power of two; zero, for
+ * calloc, only with align 0), or a bootstrap block during init; NULL only
+ * after the retry.
  */
 static void *engine_alloc(enum vmm_enter state, size_t align, size_t size,
 			  bool zero)
