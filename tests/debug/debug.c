@@ -86,6 +86,18 @@ static int worker(const char *action)
 		CHECK(waitpid(pid, &st, 0) == pid);
 		CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 		free(sink);
+	} else if (strcmp(action, "fork2") == 0) {
+		/* two forks in a row: in mode 1 the second finds the pool
+		 * already private, and must be logged all the same */
+		for (int i = 0; i < 2; i++) {
+			pid_t pid = fork();
+			CHECK(pid >= 0);
+			if (pid == 0)
+				_exit(0);
+			int st;
+			CHECK(waitpid(pid, &st, 0) == pid);
+			CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+		}
 	} else if (strcmp(action, "environ-fork") == 0) {
 		/* what setproctitle does to the strings: the library must
 		 * have copied its settings, the child reopens the log file */
@@ -542,6 +554,16 @@ static void case_fork_log(void)
 	CHECK_I(children, ==, 1);
 }
 
+/* every fork has its prepare and parent lines, the later ones too */
+static void case_fork_twice(void)
+{
+	const char *env[] = {level(2), "VMMALLOC_FORK=1", NULL};
+	struct run r = run_worker("fork2", env);
+	expect_exit0(&r);
+	CHECK_I(count_lines(r.err, "fork: prepare", NULL, 0), ==, 2);
+	CHECK_I(count_lines(r.err, "fork: parent", NULL, 0), ==, 2);
+}
+
 /*
  * Makes directories under tmpdir (components of 200 characters) and
  * returns a file name in the deepest one, ending in '-', exactly `total`
@@ -945,6 +967,8 @@ int main(int argc, char **argv)
 		case_logfile_bad();
 	else if (strcmp(c, "fork_log") == 0)
 		case_fork_log();
+	else if (strcmp(c, "fork_twice") == 0)
+		case_fork_twice();
 	else if (strcmp(c, "logfile_long") == 0)
 		case_logfile_long();
 	else if (strcmp(c, "logfile_toolong") == 0)
