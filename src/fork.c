@@ -106,12 +106,9 @@ static void private_remap(void)
 		fork_failed("pool remapping failed", err);
 }
 
-static void fork_prepare(void)
+/* the mode's work on the pool, with every lock held */
+static void pool_prepare(void)
 {
-	vmm_track_prefork();
-	if (je_fork.prepare != NULL)
-		je_fork.prepare();
-	vmm_engine_fork_lock();
 	clone_fd = -1;
 	/* once private, every later fork is an ordinary copy-on-write fork */
 	if (vmm_pool.private_map)
@@ -138,6 +135,15 @@ static void fork_prepare(void)
 		break;
 	}
 	}
+}
+
+static void fork_prepare(void)
+{
+	vmm_track_prefork();
+	if (je_fork.prepare != NULL)
+		je_fork.prepare();
+	vmm_engine_fork_lock();
+	pool_prepare();
 	vmm_log_prefork();
 }
 
