@@ -226,19 +226,6 @@ static inline size_t vt_read_all(int fd, char *out, size_t outlen)
 	return len;
 }
 
-/* waits for a child and fails the test unless it exited with 0 */
-static inline void vt_wait_ok(pid_t pid)
-{
-	int status;
-	if (waitpid(pid, &status, 0) != pid)
-		FAIL("waitpid(%d): %s", (int)pid, strerror(errno));
-	if (WIFSIGNALED(status))
-		FAIL("child killed by signal %d (%s)", WTERMSIG(status),
-		     strsignal(WTERMSIG(status)));
-	if (WEXITSTATUS(status) != 0)
-		FAIL("child exited with %d", WEXITSTATUS(status));
-}
-
 static inline bool vt_in(struct vt_range r, const void *p, size_t size)
 {
 	uintptr_t a = (uintptr_t)p;

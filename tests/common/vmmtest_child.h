@@ -362,4 +362,8 @@ static inline const char *vt_status_text(struct vt_status st, char *buf,
 #define CHECK_SIGNAL(st, sig)                                                  \
 	VT_CHECK_END_(st, vt_signaled(s_, (sig)), "signal %d", (int)(sig))
 
+/* waits (no deadline) for a child the test forked itself and fails the
+ * test unless it exited with 0 */
+#define vt_wait_ok(pid) CHECK_EXIT(vt_wait_pid((pid), 0), 0)
+
 #endif /* VMMTEST_CHILD_H */

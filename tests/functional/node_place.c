@@ -16,7 +16,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 
-#include "vmmtest.h"
+#include "vmmtest_child.h"
 
 #define NSMALL 4000
 #define NBIG 8

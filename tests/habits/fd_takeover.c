@@ -21,7 +21,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
-#include "vmmtest.h"
+#include "vmmtest_child.h"
 
 #define FILE_SIZE 8192
 #define BLOCK ((size_t)1 << 20)

@@ -7,7 +7,7 @@
 #ifndef POOL_MAPS_H
 #define POOL_MAPS_H 1
 
-#include "vmmtest.h"
+#include "vmmtest_child.h"
 
 struct pool_map {
 	uintptr_t lo, hi;

@@ -32,7 +32,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "vmmtest.h"
+#include "vmmtest_child.h"
 
 #define MAX_THREADS 64
 
