@@ -91,15 +91,32 @@ static size_t raw_usable_size(const void *ptr, enum kind kind)
 
 /* ---- the engine underneath, with the one retry ---- */
 
-static void *engine_try(enum vmm_enter state, size_t align, size_t size,
-			bool zero)
+/* ptr: realloc of that pool block; otherwise an allocation */
+static void *engine_try(enum vmm_enter state, void *ptr, size_t align,
+			size_t size, bool zero)
 {
 	/* a thread past jemalloc's cleanup: the engine's late path */
 	if (state == VMM_ENTER_LATE)
-		return vmm_engine_late_alloc(size, align, zero);
+		return ptr != NULL ? vmm_engine_late_realloc(ptr, size)
+				   : vmm_engine_late_alloc(size, align, zero);
+	if (ptr != NULL)
+		return vmm_je_realloc(ptr, size);
 	if (align != 0)
 		return vmm_je_aligned_alloc(align, size); /* never zeroed */
 	return zero ? vmm_je_calloc(1, size) : vmm_je_malloc(size);
+}
+
+/* engine_try, and once more after reclaim; NULL only then */
+static void *engine_retry(enum vmm_enter state, void *ptr, size_t align,
+			  size_t size, bool zero)
+{
+	void *p = engine_try(state, ptr, align, size, zero);
+	if (p == NULL) {
+		vmm_track_reclaim(); /* nothing held without a tool */
+		vmm_engine_reclaim();
+		p = engine_try(state, ptr, align, size, zero);
+	}
+	return p;
 }
 
 /*
@@ -113,27 +130,7 @@ static void *engine_alloc(enum vmm_enter state, size_t align, size_t size,
 	if (state == VMM_ENTER_BOOT) /* static storage: already zeroed */
 		return vmm_boot_alloc(size,
 				      align > MIN_ALIGN ? align : MIN_ALIGN);
-	void *p = engine_try(state, align, size, zero);
-	if (p == NULL) {
-		vmm_track_reclaim(); /* nothing held without a tool */
-		vmm_engine_reclaim();
-		p = engine_try(state, align, size, zero);
-	}
-	return p;
-}
-
-/* the same for realloc of a pool block */
-static void *engine_realloc(enum vmm_enter state, void *ptr, size_t size)
-{
-	bool late = state == VMM_ENTER_LATE;
-	void *p = late ? vmm_engine_late_realloc(ptr, size)
-		       : vmm_je_realloc(ptr, size);
-	if (p == NULL) {
-		vmm_engine_reclaim();
-		p = late ? vmm_engine_late_realloc(ptr, size)
-			 : vmm_je_realloc(ptr, size);
-	}
-	return p;
+	return engine_retry(state, NULL, align, size, zero);
 }
 
 /* ---- the slow paths: every call that is not the fast path ---- */
@@ -207,7 +204,7 @@ static __attribute__((noinline)) void *realloc_slow(void *ptr, size_t size)
 	enum vmm_enter state = vmm_enter();
 	void *p;
 	if (kind == KIND_POOL && state != VMM_ENTER_BOOT) {
-		p = engine_realloc(state, ptr, size);
+		p = engine_retry(state, ptr, 0, size, false);
 	} else {
 		/* a bootstrap block (or any block during init) moves; the
 		 * old one is never reused */
