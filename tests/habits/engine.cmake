@@ -36,3 +36,7 @@ foreach(size 14M 64M)
 endforeach()
 vmm_habit_test(tcache.worst.one.14M vmmtest-habits-tcache-worst SIZE 14M
   ARGS 1)
+
+# ---- threads writing their own small blocks: no cache line in common ----
+vmm_test_program(vmmtest-habits-thread-lines thread_lines.c)
+vmm_habit_test(threads.own_lines vmmtest-habits-thread-lines SIZE 64M)
