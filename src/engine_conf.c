@@ -29,10 +29,12 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "format.h"
 #include "je.h"
 #include "track.h"
 #include "vmm.h"
@@ -109,17 +111,59 @@ static const struct tcache_level *tcache_level(size_t pool_size)
 	return l;
 }
 
+/*
+ * Bin shards.  One pool arena serves every thread, and with one slab per
+ * small size class all threads' caches fill from the same slabs: two
+ * threads' blocks share cache lines and every write of one stalls the
+ * other (cache-scratch: 3x in about half of the runs; the test is
+ * habits.threads.own_lines).  jemalloc's bin_shards gives each small class
+ * several slabs, each with its own lock, in the one arena.  A thread takes
+ * its shard when jemalloc first binds it to an automatic arena, from that
+ * arena's counter; every thread leaves that arena at once for the pool
+ * arena (engine.c), so the next one finds arena 0 empty again and nearly
+ * all are counted there: shards go round-robin in the order threads start
+ * allocating.  How many: 4 per CPU the process may run on (jemalloc's
+ * count of automatic arenas), at most 64 (jemalloc 5.3's limit), and fewer
+ * in a small pool: each shard beyond the first can hold back one partly
+ * used slab of every small class, 135 pages with jemalloc 5.3's classes
+ * (540 KiB with 4 KiB pages), and all of them together at most pool/16
+ * (14 MiB: 2 shards; 64 MiB: 8).
+ */
+#define SHARD_WORST_PAGES 135
+#define SHARDS_MAX 64
+
+static size_t bin_shards(size_t pool_size)
+{
+	size_t cpus = 0;
+	cpu_set_t set;
+	if (sched_getaffinity(0, sizeof(set), &set) == 0)
+		cpus = (size_t)CPU_COUNT(&set);
+	if (cpus == 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		cpus = n > 0 ? (size_t)n : 1;
+	}
+	size_t worst = SHARD_WORST_PAGES * (size_t)sysconf(_SC_PAGESIZE);
+	size_t n = 1 + pool_size / 16 / worst;
+	size_t cap = 4 * cpus < SHARDS_MAX ? 4 * cpus : SHARDS_MAX;
+	return n < cap ? n : cap;
+}
+
 /* jemalloc asks for MALLOC_CONF only: it gets the pool's own settings */
 char *vmm_je_secure_getenv(const char *name)
 {
+	static char conf[256]; /* asked once, in vmm_engine_init */
 	if (strcmp(name, "MALLOC_CONF") != 0)
 		return NULL;
 	const struct tcache_level *l = tcache_level(vmm_opts.pool_size);
+	size_t shards = bin_shards(vmm_opts.pool_size);
 	VMM_LOG(2,
 		"engine thread cache: %s (one idle thread pins at most "
-		"%zu KiB of %zu)",
-		l->conf, l->worst_kib, vmm_opts.pool_size >> 10);
-	return (char *)l->conf;
+		"%zu KiB of %zu); %zu bin shards",
+		l->conf, l->worst_kib, vmm_opts.pool_size >> 10, shards);
+	/* every small class (jemalloc clamps the range to them) */
+	vmm_snprintf(conf, sizeof(conf), "%s,bin_shards:1-1073741824:%zu",
+		     l->conf, shards);
+	return conf;
 }
 
 /* jemalloc's only readlink is of /etc/malloc.conf: there is none for us */
