@@ -36,6 +36,9 @@ foreach(size 14M 64M)
 endforeach()
 vmm_habit_test(tcache.worst.one.14M vmmtest-habits-tcache-worst SIZE 14M
   ARGS 1)
+# the richest cache, from 1.6 GiB: every class up to 64 KiB, 20 blocks each
+vmm_habit_test(tcache.worst.one.2G vmmtest-habits-tcache-worst SIZE 2G
+  ARGS 1)
 
 # ---- threads writing their own small blocks: no cache line in common ----
 vmm_test_program(vmmtest-habits-thread-lines thread_lines.c)

@@ -6,7 +6,7 @@
  * Each of N threads, one after the other, allocates, for every size class
  * a thread cache may hold (8 B to 32 KiB), as many blocks as jemalloc's
  * default cache has slots in that class's bin (2 x regions per slab within
- * [20, 200] for small classes, 20 for 16-32 KiB), each in its own slab
+ * [20, 200] for small classes, 20 for 16-64 KiB), each in its own slab
  * (the middle block of each run of a slab's region count; the rest it
  * frees).  It then frees just those blocks and parks: each block left in
  * its cache pins an otherwise empty slab (small) or its own extent (large).
@@ -31,7 +31,10 @@ static const struct {
 	{2048, 2}, {2560, 8},  {3072, 4}, {3584, 8},  {4096, 1},  {5120, 4},
 	{6144, 2}, {7168, 4},  {8192, 1}, {10240, 2}, {12288, 1}, {14336, 2},
 };
-static const unsigned large[] = {16384, 20480, 24576, 28672, 32768};
+/* cached in jemalloc's default cache (up to 32 KiB) and, from 1.6 GiB
+ * pools, in the pool's (up to 64 KiB) */
+static const unsigned large[] = {16384, 20480, 24576, 28672, 32768,
+				 40960, 49152, 57344, 65536};
 
 /* jemalloc 5.3's default slots per bin: 2 x nregs within [20, 200] */
 static size_t slots(unsigned nregs)
