@@ -74,7 +74,7 @@ VMM_JE_API const char *vmm_je_malloc_conf_2_conf_harder =
  * arena of its own, while here every thread shares the pool arena, and
  * each large block the cache does not hold is a trip to the arena's
  * locks (bench-mstress, two threads, 4 GiB pool: 2.9x stock jemalloc's
- * time with 32 KiB, 1.0x with 64 KiB).
+ * time with 32 KiB, 1.1x with 64 KiB).
  */
 static const struct tcache_level {
 	size_t worst_kib;

@@ -33,12 +33,12 @@ static bool early_intact(void)
 #endif
 
 /*
- * Every handler allocates more than any thread cache holds (jemalloc
- * never caches blocks above 32 KiB), so a malloc that runs while
+ * Every handler allocates more than any thread cache holds (the pool's
+ * caches hold no block above 64 KiB), so a malloc that runs while
  * jemalloc's fork locks are held deadlocks every time instead of being
  * served from a cache by luck.
  */
-#define FT_UNCACHED 40000
+#define FT_UNCACHED 100000
 static struct ft_block in_prepare = {.size = FT_UNCACHED, .tag = 0x11};
 static void *child_block;
 static bool child_block_in_pool;
