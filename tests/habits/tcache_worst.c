@@ -4,7 +4,7 @@
  * thread's cache pins at most pool/32 of the pool.
  *
  * Each of N threads, one after the other, allocates, for every size class
- * a thread cache may hold (8 B to 32 KiB), as many blocks as jemalloc's
+ * a thread cache may hold (8 B to 64 KiB), as many blocks as jemalloc's
  * default cache has slots in that class's bin (2 x regions per slab within
  * [20, 200] for small classes, 20 for 16-64 KiB), each in its own slab
  * (the middle block of each run of a slab's region count; the rest it
