@@ -1,6 +1,7 @@
 /*
  * tcache.h -- shared by the idle-thread cache tests: how much of the pool
- * is still reachable as 64 KiB blocks, and threads that park after freeing.
+ * is still reachable as 64 KiB blocks, and threads that park after freeing
+ * (thread_lines.c parks its workers the same way).
  */
 #ifndef TCACHE_H
 #define TCACHE_H 1

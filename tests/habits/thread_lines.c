@@ -13,9 +13,7 @@
  *
  *   thread_lines
  */
-#include <pthread.h>
-
-#include "vmmtest.h"
+#include "tcache.h"
 
 #define WORKERS 3
 #define BLOCKS 16 /* per worker: more than one cache fill */
@@ -23,13 +21,12 @@
 #define LINE 64
 
 struct worker {
-	pthread_t tid;
 	void *handed;
 	uintptr_t line[BLOCKS];
-	int ready[2], stop[2];
 };
 
-static void *work(void *arg)
+/* runs on a tc_idle thread, which then parks with the blocks still held */
+static void take_blocks(void *arg)
 {
 	struct worker *w = arg;
 	free(w->handed);
@@ -42,25 +39,18 @@ static void *work(void *arg)
 		__asm__ volatile("" : "+r"(a));
 		w->line[i] = a / LINE;
 	}
-	char c = 1;
-	CHECK(write(w->ready[1], &c, 1) == 1);
-	CHECK(read(w->stop[0], &c, 1) >= 0); /* parked, blocks still held */
-	return NULL;
 }
 
 int main(void)
 {
 	static struct worker w[WORKERS];
+	struct tc_idle t[WORKERS];
 	for (int i = 0; i < WORKERS; i++) {
 		w[i].handed = malloc(OBJ);
 		CHECK(w[i].handed != NULL);
 	}
-	for (int i = 0; i < WORKERS; i++) {
-		CHECK(pipe(w[i].ready) == 0 && pipe(w[i].stop) == 0);
-		CHECK(pthread_create(&w[i].tid, NULL, work, &w[i]) == 0);
-		char c;
-		CHECK(read(w[i].ready[0], &c, 1) == 1);
-	}
+	for (int i = 0; i < WORKERS; i++)
+		tc_idle_start(&t[i], take_blocks, &w[i]);
 	int shared = 0;
 	for (int a = 0; a < WORKERS; a++)
 		for (int b = a + 1; b < WORKERS; b++)
@@ -73,11 +63,8 @@ int main(void)
 						       a, b,
 						       (unsigned long)w[a]
 							       .line[i]);
-	for (int i = 0; i < WORKERS; i++) {
-		char c = 1;
-		CHECK(write(w[i].stop[1], &c, 1) == 1);
-		CHECK(pthread_join(w[i].tid, NULL) == 0);
-	}
+	for (int i = 0; i < WORKERS; i++)
+		tc_idle_end(&t[i]);
 	CHECK_I(shared, ==, 0);
 	printf("%d workers x %d blocks of %d bytes: no shared cache line\n",
 	       WORKERS, BLOCKS, OBJ);
