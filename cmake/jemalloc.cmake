@@ -8,6 +8,13 @@
 # /etc/malloc.conf (the system jemalloc's) never reach the private copy,
 # and wraps the last three, so that race detectors are told which mappings
 # are jemalloc's metadata and which locks its fork child handler resets.
+# One jump is then redirected: malloc's inline path serves from the thread
+# cache and otherwise jumps to its slow path, a jump the assembler resolved
+# (no relocation left to rename).  src/je_miss.S is linked into the same
+# section with `ld -r` and cmake/je_patch.c points that jump at it, so that
+# the slow path passes through override.c first: the library's malloc is
+# jemalloc's own, with no check of ours in front (docs/design-engine.md).
+# The build fails if the jump is not found as expected.
 # The result is linked into libvmmalloc.so.1 and hidden with --exclude-libs,
 # so the library needs only libc and exports only its own 11 names.
 
@@ -46,18 +53,37 @@ set(_je_syms "")
 foreach(n IN LISTS _je_names)
   string(APPEND _je_syms "${n} vmm_je_${n}\n")
 endforeach()
+# malloc's slow path, which src/je_miss.S and override.c call
+string(APPEND _je_syms "je_malloc_default vmm_je_malloc_default\n")
 set(_je_dir "${CMAKE_BINARY_DIR}/jemalloc")
 file(MAKE_DIRECTORY "${_je_dir}")
 file(WRITE "${_je_dir}/rename.syms" "${_je_syms}")
+
+# malloc's jump to its slow path, resolved by the assembler, is pointed at
+# src/je_miss.S once that is linked into the same section (je_patch.c)
+add_executable(vmm_je_patch "${CMAKE_CURRENT_LIST_DIR}/je_patch.c")
+set(_je_miss "${CMAKE_CURRENT_SOURCE_DIR}/src/je_miss.S")
 
 set(VMM_JEMALLOC_ARCHIVE "${_je_dir}/libvmm_jemalloc.a")
 add_custom_command(OUTPUT "${VMM_JEMALLOC_ARCHIVE}"
   COMMAND ${CMAKE_COMMAND} -E copy "${VMM_JEMALLOC_PIC}" "${_je_dir}/tmp.a"
   COMMAND ${VMM_AR} d "${_je_dir}/tmp.a" jemalloc_cpp.pic.o
   COMMAND ${VMM_OBJCOPY} --redefine-syms=${_je_dir}/rename.syms
-    "${_je_dir}/tmp.a" "${VMM_JEMALLOC_ARCHIVE}"
-  COMMAND ${CMAKE_COMMAND} -E remove "${_je_dir}/tmp.a"
-  DEPENDS "${VMM_JEMALLOC_PIC}" "${CMAKE_CURRENT_LIST_FILE}"
+    "${_je_dir}/tmp.a" "${_je_dir}/renamed.a"
+  COMMAND ${VMM_AR} x "${_je_dir}/renamed.a" jemalloc.pic.o
+  COMMAND ${CMAKE_C_COMPILER} -c "${_je_miss}" -o je_miss.o
+  COMMAND ${CMAKE_LINKER} -r -o jemalloc_miss.pic.o jemalloc.pic.o je_miss.o
+  COMMAND $<TARGET_FILE:vmm_je_patch> jemalloc_miss.pic.o vmm_je_malloc
+    vmm_je_malloc_default vmm_je_malloc_missed
+  COMMAND ${CMAKE_COMMAND} -E rename jemalloc_miss.pic.o jemalloc.pic.o
+  COMMAND ${VMM_AR} r "${_je_dir}/renamed.a" jemalloc.pic.o
+  COMMAND ${CMAKE_COMMAND} -E rename "${_je_dir}/renamed.a"
+    "${VMM_JEMALLOC_ARCHIVE}"
+  COMMAND ${CMAKE_COMMAND} -E remove "${_je_dir}/tmp.a" jemalloc.pic.o
+    je_miss.o
+  WORKING_DIRECTORY "${_je_dir}"
+  DEPENDS "${VMM_JEMALLOC_PIC}" "${CMAKE_CURRENT_LIST_FILE}" "${_je_miss}"
+    vmm_je_patch
   COMMENT "Renaming jemalloc's public symbols into a private copy")
 add_custom_target(vmm_jemalloc_archive DEPENDS "${VMM_JEMALLOC_ARCHIVE}")
 add_library(vmm_jemalloc STATIC IMPORTED GLOBAL)

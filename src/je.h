@@ -22,6 +22,10 @@
 #define VMM_JE_API __attribute__((visibility("hidden")))
 
 VMM_JE_API void *vmm_je_malloc(size_t size);
+/* malloc's slow path (jemalloc's je_malloc_default), taken when the thread
+ * cache cannot serve: malloc goes on to vmm_je_malloc_miss (src/je_miss.S) */
+VMM_JE_API void *vmm_je_malloc_default(size_t size);
+VMM_JE_API void *vmm_je_malloc_miss(size_t size);
 VMM_JE_API void vmm_je_free(void *ptr);
 VMM_JE_API void *vmm_je_calloc(size_t n, size_t size);
 VMM_JE_API void *vmm_je_realloc(void *ptr, size_t size);
