@@ -176,8 +176,11 @@ char *vmm_je_secure_getenv(const char *name)
 		"engine thread cache: %s (one idle thread pins at most "
 		"%zu KiB of %zu); %zu bin shards",
 		l->conf, l->worst_kib, vmm_opts.pool_size >> 10, shards);
-	vmm_snprintf(conf, sizeof(conf), "%s,bin_shards:1-%u:%zu", l->conf,
-		     SHARD_MAX_SIZE, shards);
+	/* under an analysis tool no thread cache: malloc's inline path, which
+	 * serves only from it, must never bypass the tool (override.c) */
+	vmm_snprintf(conf, sizeof(conf), "%s,bin_shards:1-%u:%zu%s", l->conf,
+		     SHARD_MAX_SIZE, shards,
+		     vmm_track_active() ? ",tcache:false" : "");
 	return conf;
 }
 

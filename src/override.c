@@ -5,12 +5,14 @@
  * the pool arena.
  *
  * NOTES
- * - Fast path: the thread's state is VMM_TSD_NOMINAL (bound to the pool
- *   arena, which implies the library is initialised, and no analysis tool),
- *   then the private jemalloc's plain entry point, which keeps its thread
- *   cache.  Everything else -- first call, init recursion, a late thread,
- *   an analysis tool, retry after reclaim, ENOMEM -- is one slow path per
- *   kind of call: alloc_slow, realloc_slow, free_slow.
+ * - Fast path: malloc is the private jemalloc's own, whose slow path
+ *   comes back here (vmm_je_malloc_miss); free checks that the pointer is
+ *   a pool block; the others check that the thread's state is
+ *   VMM_TSD_NOMINAL (bound to the pool arena, which implies the library is
+ *   initialised, and no analysis tool).  Everything else -- first call,
+ *   init recursion, a late thread, an analysis tool, retry after reclaim,
+ *   ENOMEM -- is one slow path per kind of call: alloc_slow, realloc_slow,
+ *   free_slow.
  * - Pointers are sorted once, by kind_of(): the pool, the bootstrap
  *   buffer, or foreign.  Foreign pointers came from glibc's own heap (for
  *   instance a dlopen(RTLD_DEEPBIND) library binds to libc's malloc) and
@@ -103,7 +105,8 @@ static void *engine_try(enum vmm_enter state, void *ptr, size_t align,
 		return vmm_je_realloc(ptr, size);
 	if (align != 0)
 		return vmm_je_aligned_alloc(align, size); /* never zeroed */
-	return zero ? vmm_je_calloc(1, size) : vmm_je_malloc(size);
+	/* malloc's slow path itself: vmm_je_malloc would come back here */
+	return zero ? vmm_je_calloc(1, size) : vmm_je_malloc_default(size);
 }
 
 /* engine_try, and once more after reclaim; NULL only then */
@@ -248,15 +251,28 @@ static size_t usable_size_of(void *ptr)
 
 /* ---- the entry points ---- */
 
-VMM_EXPORT void *malloc(size_t size)
+/*
+ * malloc is jemalloc's own: its inline path hands out a block of the
+ * thread cache, and only a block of the pool can be there (caches fill
+ * here, and free passes only pool blocks on).  Everything else reaches
+ * this function through src/je_miss.S: a thread not bound yet (its cache
+ * is empty), an analysis tool (engine_conf.c turns the caches off), a
+ * late thread, and the retry before NULL.
+ */
+void *vmm_je_malloc_miss(size_t size)
 {
-	VMM_LOG_CALL(malloc, "size %zu", size);
 	if (VMM_LIKELY(vmm_tsd_state == VMM_TSD_NOMINAL)) {
-		void *p = vmm_je_malloc(size);
+		void *p = vmm_je_malloc_default(size);
 		if (VMM_LIKELY(p != NULL))
 			return p;
 	}
 	return alloc_slow(0, 1, size, false);
+}
+
+VMM_EXPORT void *malloc(size_t size)
+{
+	VMM_LOG_CALL(malloc, "size %zu", size);
+	return vmm_je_malloc(size);
 }
 
 VMM_EXPORT void *calloc(size_t number, size_t size)

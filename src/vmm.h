@@ -238,7 +238,9 @@ struct vmm_pool {
 	bool memfd_copies;
 };
 
-extern struct vmm_pool vmm_pool;
+/* hidden in the declaration too, so that free()'s range check loads base
+ * and fast_size directly rather than through the GOT */
+extern struct vmm_pool vmm_pool __attribute__((visibility("hidden")));
 
 /* commit backs whole aligned granules of this size (pool.c) */
 #define VMM_POOL_GRANULE (2 * VMM_MiB)
