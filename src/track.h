@@ -7,8 +7,10 @@
  *
  * The entry points keep the tool out of their fast paths: when a tool is
  * active, vmm_lib_init() leaves the fast-path flags off (the thread state
- * never becomes VMM_TSD_NOMINAL, vmm_pool.fast_size is 0), so every call
- * reaches override.c's slow path, which calls the hooks.
+ * never becomes VMM_TSD_NOMINAL, vmm_pool.fast_size is 0) and jemalloc's
+ * thread caches are off (engine_conf.c: malloc is jemalloc's own, and
+ * serves inline only from them), so every call reaches override.c's slow
+ * path, which calls the hooks.
  *
  * Contract (the allocation hooks are called only while VMM_TRACK_ON()):
  *   vmm_track_active()           detect the tool now (at initialisation).

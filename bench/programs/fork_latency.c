@@ -32,9 +32,9 @@ int main(int argc, char **argv)
 	double ms[FORKS], to_child[FORKS];
 	int bad = 0;
 	/* where each child writes the time it started (not a heap block) */
-	volatile double *started = mmap(NULL, sizeof(double),
-					PROT_READ | PROT_WRITE,
-					MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	volatile double *started =
+		mmap(NULL, sizeof(double), PROT_READ | PROT_WRITE,
+		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (started == MAP_FAILED)
 		bench_die("mmap");
 
