@@ -12,8 +12,12 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -199,6 +203,82 @@ static inline size_t ft_backed(int fd)
 	struct stat st;
 	CHECK(fstat(fd, &st) == 0);
 	return (size_t)st.st_blocks * 512;
+}
+
+/* ---- a private tmpfs for the pool (noroom.c, zeroed.c) ---- */
+
+/*
+ * Mounts a tmpfs of `size` (a mount option value: "48m") on a new
+ * directory under $TMPDIR, named after `what`, in a mount namespace of
+ * this process; skips (77) where that is not allowed (not root).
+ */
+static inline void ft_private_tmpfs(char *dir, size_t len, const char *what,
+				    const char *size)
+{
+	if (geteuid() != 0)
+		SKIP("mounting a tmpfs needs root");
+	if (unshare(CLONE_NEWNS) != 0)
+		SKIP("unshare(CLONE_NEWNS): %s", strerror(errno));
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+		SKIP("making mounts private: %s", strerror(errno));
+	const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	snprintf(dir, len, "%s/vmmfork-%s.XXXXXX", tmp, what);
+	CHECK(mkdtemp(dir) != NULL);
+	char opts[64];
+	snprintf(opts, sizeof(opts), "size=%s,mode=0700", size);
+	if (mount("tmpfs", dir, "tmpfs", 0, opts) != 0) {
+		int err = errno;
+		rmdir(dir);
+		SKIP("mount -t tmpfs: %s", strerror(err));
+	}
+}
+
+/*
+ * Runs this program again with --target, preloaded with lib and a 64 MiB
+ * pool in dir, VMMALLOC_FORK=mode, without core dumps, for at most 60 s;
+ * its stderr goes to out (and is printed).
+ */
+static inline struct vt_status ft_run_target(const char *lib, const char *dir,
+					     const char *mode, char *out,
+					     size_t outlen)
+{
+	char self[4096];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	CHECK(n > 0);
+	self[n] = '\0';
+	struct rlimit nocore = {0, 0};
+	setrlimit(RLIMIT_CORE, &nocore); /* inherited by the target */
+	char pre[4200], pdir[4200], fork_mode[32];
+	snprintf(pre, sizeof(pre), "LD_PRELOAD=%s", lib);
+	snprintf(pdir, sizeof(pdir), "VMMALLOC_POOL_DIR=%s", dir);
+	snprintf(fork_mode, sizeof(fork_mode), "VMMALLOC_FORK=%s", mode);
+	const char *env[] = {pre, pdir, "VMMALLOC_POOL_SIZE=64M", fork_mode,
+			     NULL};
+	char *argv[] = {self, "--target", NULL};
+	struct vt_spawn s = {.argv = argv,
+			     .env = env,
+			     .err = out,
+			     .errlen = outlen};
+	struct vt_status st = vt_run(&s, 60);
+	fprintf(stderr, "---- target's stderr ----\n%s----\n", out);
+	char buf[64];
+	fprintf(stderr, "target: %s\n", vt_status_text(st, buf, sizeof(buf)));
+	return st;
+}
+
+/* unmounts ft_private_tmpfs's dir; false, said, if a block stayed used
+ * (no name, no blocks may stay: unlinked files die with their process) */
+static inline bool ft_tmpfs_done(const char *dir)
+{
+	struct statvfs sv;
+	CHECK(statvfs(dir, &sv) == 0);
+	bool empty = sv.f_bfree == sv.f_blocks;
+	if (!empty)
+		fprintf(stderr, "FAIL: %lu blocks still used in the tmpfs\n",
+			(unsigned long)(sv.f_blocks - sv.f_bfree));
+	umount2(dir, MNT_DETACH);
+	rmdir(dir);
+	return empty;
 }
 
 #endif /* FORKTEST_H */

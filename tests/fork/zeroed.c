@@ -11,9 +11,6 @@
  *   zeroed --target                (run by the above, preloaded)
  */
 #include <fcntl.h>
-#include <sched.h>
-#include <sys/mount.h>
-#include <sys/resource.h>
 #include <sys/statvfs.h>
 
 #include "forktest.h"
@@ -92,54 +89,13 @@ int main(int argc, char **argv)
 	if (argc != 3)
 		FAIL("usage: zeroed LIBVMMALLOC MODE");
 	const char *lib = argv[1], *mode = argv[2];
-	if (geteuid() != 0)
-		SKIP("mounting a tmpfs needs root");
-	if (unshare(CLONE_NEWNS) != 0)
-		SKIP("unshare(CLONE_NEWNS): %s", strerror(errno));
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
-		SKIP("making mounts private: %s", strerror(errno));
-	const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
 	char dir[4096];
-	snprintf(dir, sizeof(dir), "%s/vmmfork-zeroed.XXXXXX", tmp);
-	CHECK(mkdtemp(dir) != NULL);
-	if (mount("tmpfs", dir, "tmpfs", 0, "size=48m,mode=0700") != 0) {
-		int err = errno;
-		rmdir(dir);
-		SKIP("mount -t tmpfs: %s", strerror(err));
-	}
-
-	char self[4096];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	CHECK(n > 0);
-	self[n] = '\0';
-	struct rlimit nocore = {0, 0};
-	setrlimit(RLIMIT_CORE, &nocore); /* inherited by the target */
-	char pre[4200], pdir[4200], fork_mode[32];
-	snprintf(pre, sizeof(pre), "LD_PRELOAD=%s", lib);
-	snprintf(pdir, sizeof(pdir), "VMMALLOC_POOL_DIR=%s", dir);
-	snprintf(fork_mode, sizeof(fork_mode), "VMMALLOC_FORK=%s", mode);
-	const char *env[] = {pre, pdir, "VMMALLOC_POOL_SIZE=64M", fork_mode,
-			     NULL};
-	char *args[] = {self, "--target", NULL};
-	struct vt_spawn s = {.argv = args,
-			     .env = env,
-			     .err = output,
-			     .errlen = sizeof(output)};
-	struct vt_status st = vt_run(&s, 60);
-	fprintf(stderr, "---- target's stderr ----\n%s----\n", output);
-	char buf[64];
-	fprintf(stderr, "target: %s\n", vt_status_text(st, buf, sizeof(buf)));
+	ft_private_tmpfs(dir, sizeof(dir), "zeroed", "48m");
+	struct vt_status st =
+		ft_run_target(lib, dir, mode, output, sizeof(output));
 	bool ok = vt_exited(st, 0);
-	/* nothing may stay behind: no name, no blocks (unlinked files die) */
-	struct statvfs sv;
-	CHECK(statvfs(dir, &sv) == 0);
-	if (sv.f_bfree != sv.f_blocks) {
-		fprintf(stderr, "FAIL: %lu blocks still used in the tmpfs\n",
-			(unsigned long)(sv.f_blocks - sv.f_bfree));
+	if (!ft_tmpfs_done(dir))
 		ok = false;
-	}
-	umount2(dir, MNT_DETACH);
-	rmdir(dir);
 	if (!ok)
 		return 1;
 	printf("mode %s: the child's zero pages were backed\n", mode);
