@@ -16,6 +16,9 @@
  * fork() child, so the fork handlers are part of the scenario.  To talk to
  * a child while it runs (lines on its stdin and stdout), start it with
  * vt_start and .pipe_in/.pipe_out, use child.in/child.out, then vt_wait.
+ *
+ * Also here, for the programs that give their children a filesystem of
+ * their own: vt_private_tmpfs, a tmpfs in a private mount namespace.
  */
 #ifndef VMMTEST_CHILD_H
 #define VMMTEST_CHILD_H 1
@@ -23,7 +26,9 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sched.h>
 #include <spawn.h>
+#include <sys/mount.h>
 #include <time.h>
 
 #include "vmmtest.h"
@@ -365,5 +370,31 @@ static inline const char *vt_status_text(struct vt_status st, char *buf,
 /* waits (no deadline) for a child the test forked itself and fails the
  * test unless it exited with 0 */
 #define vt_wait_ok(pid) CHECK_EXIT(vt_wait_pid((pid), 0), 0)
+
+/*
+ * Mounts a tmpfs of `size` (a mount option value: "48m") with root mode
+ * `mode` on a new directory made from the mkdtemp template `dir` (which
+ * then holds its name), in a mount namespace of this process with all
+ * mounts private, so it vanishes with the process.  Skips (77) where that
+ * is not allowed: not root, no namespace, no tmpfs.  The caller unmounts
+ * it (umount2 MNT_DETACH, rmdir) if it must be gone sooner.
+ */
+static inline void vt_private_tmpfs(char *dir, const char *size, mode_t mode)
+{
+	if (geteuid() != 0)
+		SKIP("mounting a tmpfs needs root");
+	if (unshare(CLONE_NEWNS) != 0)
+		SKIP("cannot create a mount namespace: %s", strerror(errno));
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+		SKIP("cannot make mounts private: %s", strerror(errno));
+	CHECK(mkdtemp(dir) != NULL);
+	char opts[64];
+	snprintf(opts, sizeof(opts), "size=%s,mode=%04o", size, (unsigned)mode);
+	if (mount("tmpfs", dir, "tmpfs", 0, opts) != 0) {
+		int err = errno;
+		rmdir(dir);
+		SKIP("cannot mount a tmpfs: %s", strerror(err));
+	}
+}
 
 #endif /* VMMTEST_CHILD_H */

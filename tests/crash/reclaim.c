@@ -15,7 +15,6 @@
  */
 #include <dirent.h>
 #include <fcntl.h>
-#include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -117,18 +116,7 @@ static bool use_test_dir(void)
 
 static void mount_private_tmpfs(const char *size)
 {
-	if (unshare(CLONE_NEWNS) != 0)
-		SKIP("cannot create a mount namespace: %s", strerror(errno));
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
-		SKIP("cannot make mounts private: %s", strerror(errno));
-	CHECK(mkdtemp(mnt) != NULL);
-	char opts[64];
-	snprintf(opts, sizeof(opts), "size=%s,mode=0755", size);
-	if (mount("tmpfs", mnt, "tmpfs", 0, opts) != 0) {
-		int err = errno;
-		rmdir(mnt);
-		SKIP("cannot mount a tmpfs: %s", strerror(err));
-	}
+	vt_private_tmpfs(mnt, size, 0755);
 	snprintf(dir, sizeof(dir), "%s/pool", mnt);
 	CHECK(mkdir(dir, 0755) == 0);
 	atexit(unmount_tmpfs); /* also when a check fails */

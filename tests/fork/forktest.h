@@ -12,7 +12,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
@@ -210,27 +209,15 @@ static inline size_t ft_backed(int fd)
 /*
  * Mounts a tmpfs of `size` (a mount option value: "48m") on a new
  * directory under $TMPDIR, named after `what`, in a mount namespace of
- * this process; skips (77) where that is not allowed (not root).
+ * this process (vt_private_tmpfs); skips (77) where that is not allowed
+ * (not root).
  */
 static inline void ft_private_tmpfs(char *dir, size_t len, const char *what,
 				    const char *size)
 {
-	if (geteuid() != 0)
-		SKIP("mounting a tmpfs needs root");
-	if (unshare(CLONE_NEWNS) != 0)
-		SKIP("unshare(CLONE_NEWNS): %s", strerror(errno));
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
-		SKIP("making mounts private: %s", strerror(errno));
 	const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
 	snprintf(dir, len, "%s/vmmfork-%s.XXXXXX", tmp, what);
-	CHECK(mkdtemp(dir) != NULL);
-	char opts[64];
-	snprintf(opts, sizeof(opts), "size=%s,mode=0700", size);
-	if (mount("tmpfs", dir, "tmpfs", 0, opts) != 0) {
-		int err = errno;
-		rmdir(dir);
-		SKIP("mount -t tmpfs: %s", strerror(err));
-	}
+	vt_private_tmpfs(dir, size, 0700);
 }
 
 /*
