@@ -738,10 +738,18 @@ static void case_stats_json(const char *python)
 	char var[4200];
 	const char *path = path_in_tmp("stats.json");
 	snprintf(var, sizeof(var), "VMMALLOC_LOG_FILE=%s", path);
-	const char *env[] = {"VMMALLOC_LOG_STATS=json", var, NULL};
+	/* a program's MALLOC_CONF is for its own jemalloc, never the pool's */
+	const char *env[] = {"VMMALLOC_LOG_STATS=json", var,
+			     "MALLOC_CONF=lg_extent_max_active_fit:6,"
+			     "dirty_decay_ms:0,retain:false",
+			     NULL};
 	struct run r = run_worker("stats", env);
 	expect_exit0(&r);
-	/* parse it with a real JSON parser, outside the library */
+	/* parse it with a real JSON parser, outside the library; the engine
+	 * runs with the settings the pool relies on (engine_conf.c) -- the
+	 * behaviour they guard (functional.churn: freed memory of exited
+	 * threads stays usable) only shows before decay purges it, so a slow
+	 * machine could hide a lost setting there, never here */
 	static const char prog[] =
 		"import json, sys\n"
 		"d = json.load(open(sys.argv[1]))\n"
@@ -758,7 +766,13 @@ static void case_stats_json(const char *python)
 		"assert v['calls']['malloc'] >= 101, v['calls']\n"
 		"assert len(v['calls']) == 11\n"
 		"assert 'jemalloc' in v['engine'], list(v['engine'])\n"
-		"assert 'stats' in v['engine']['jemalloc']\n";
+		"assert 'stats' in v['engine']['jemalloc']\n"
+		"o = v['engine']['jemalloc']['opt']\n"
+		"want = {'retain': True, 'oversize_threshold': 0,\n"
+		"        'background_thread': False, 'percpu_arena': 'disabled',\n"
+		"        'lg_extent_max_active_fit': 63, 'dirty_decay_ms': 30000}\n"
+		"got = {k: o.get(k) for k in want}\n"
+		"assert got == want, got\n";
 	pid_t pid = fork();
 	CHECK(pid >= 0);
 	if (pid == 0) {
