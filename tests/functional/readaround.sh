@@ -12,7 +12,7 @@ command -v mkfs.ext4 >/dev/null || {
 	echo "skip: mkfs.ext4 is missing (apt-get install e2fsprogs)" >&2
 	exit 77
 }
-work=$(mktemp -d /tmp/vmmreadaround.XXXXXX) || exit 2
+work=$(mktemp -d /tmp/vmmreadaround.XXXXXX) && chmod 755 "$work" || exit 2
 mkdir "$work/mnt"
 cleanup() {
 	umount "$work/mnt" 2>/dev/null
