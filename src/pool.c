@@ -38,6 +38,9 @@
  *   mapping, commit falls back to MADV_POPULATE_WRITE, and fork copies
  *   read the mapping.  Which pages are backed is kept in a bitmap (one bit
  *   a page, anonymous and lazily touched), so a copy never reads a hole.
+ * - The first 2 MiB of every mapping of the pool fault page by page
+ *   (advise_head): a small program's pool pages lie there, and reading
+ *   around them zero-filled megabytes of page cache on a disk filesystem.
  * - The mapping is never unmapped: late destructors, stdio buffers and the
  *   dynamic linker keep pointers into it until the process is gone.
  * - No allocation, no stdio: this runs while malloc is being initialised and
