@@ -8,6 +8,8 @@
 # /etc/malloc.conf (the system jemalloc's) never reach the private copy,
 # and wraps the last three, so that race detectors are told which mappings
 # are jemalloc's metadata and which locks its fork child handler resets.
+# Its libm calls (exp, log, round) are renamed the same way and answered
+# by src/je_math.c, so that the library does not load libm.
 # One jump is then redirected: malloc's inline path serves from the thread
 # cache and otherwise jumps to its slow path, a jump the assembler resolved
 # (no relocation left to rename).  src/je_miss.S is linked into the same
@@ -16,7 +18,8 @@
 # jemalloc's own, with no check of ours in front (docs/design-engine.md).
 # The build fails if the jump is not found as expected.
 # The result is linked into libvmmalloc.so.1 and hidden with --exclude-libs,
-# so the library needs only libc and exports only its own 11 names.
+# so the library needs only libc (not libm) and exports only its own 11
+# names and jemalloc's 7.
 
 find_file(VMM_JEMALLOC_PIC libjemalloc_pic.a
   PATHS /usr/lib/${CMAKE_LIBRARY_ARCHITECTURE} /usr/lib64 /usr/lib
@@ -48,7 +51,8 @@ set(_je_names malloc free calloc realloc posix_memalign aligned_alloc
   memalign valloc malloc_usable_size mallocx rallocx xallocx sallocx dallocx
   sdallocx nallocx mallctl mallctlnametomib mallctlbymib malloc_stats_print
   malloc_conf malloc_conf_2_conf_harder malloc_message pthread_atfork
-  pthread_key_create secure_getenv readlink mmap munmap pthread_mutex_init)
+  pthread_key_create secure_getenv readlink mmap munmap pthread_mutex_init
+  exp log round)
 set(_je_syms "")
 foreach(n IN LISTS _je_names)
   string(APPEND _je_syms "${n} vmm_je_${n}\n")

@@ -6,7 +6,8 @@
  * NOTES
  * - The archive's pthread_atfork, pthread_key_create, secure_getenv,
  *   readlink, mmap, munmap and pthread_mutex_init references are renamed
- *   too: fork.c and engine.c define the first two to capture jemalloc's
+ *   too (and exp, log and round, which je_math.c defines so that the
+ *   library needs no libm): fork.c and engine.c define the first two to capture jemalloc's
  *   fork handlers and its thread destructor; engine_conf.c answers the
  *   next two, so that neither MALLOC_CONF nor /etc/malloc.conf reaches the
  *   private engine, and wraps the last three to describe jemalloc's
@@ -53,5 +54,9 @@ VMM_JE_API int vmm_je_pthread_key_create(pthread_key_t *key,
 					 void (*destructor)(void *));
 /* jemalloc's questions about its configuration (engine_conf.c) */
 VMM_JE_API char *vmm_je_secure_getenv(const char *name);
+/* its heap profiler's libm calls, answered without libm (je_math.c) */
+VMM_JE_API double vmm_je_exp(double x);
+VMM_JE_API double vmm_je_log(double x);
+VMM_JE_API double vmm_je_round(double x);
 
 #endif /* VMM_JE_H */
