@@ -1,0 +1,66 @@
+/*
+ * lazy.c -- VMMALLOC_POOL_LAZY=1 (libvmmalloc(7)): a commit reserves no
+ * blocks of the pool file, a page gets its block when it is first
+ * written, and freed memory still goes back to the filesystem.  Run as
+ * `lazy 1` with the variable set and as `lazy 0` without it: a 64 MiB
+ * block with three pages written holds all 64 MiB of the file by default
+ * and under 8 MiB when lazy; written whole, it holds 64 MiB either way;
+ * freed and purged, nothing.  (fullfs.c: a full filesystem is SIGBUS when
+ * lazy, ENOMEM by default.)
+ */
+#include <sys/stat.h>
+
+#include "vmmtest.h"
+
+#define BIG ((size_t)64 << 20)
+
+static long long blocks(int fd)
+{
+	struct stat st;
+	CHECK(fstat(fd, &st) == 0);
+	return (long long)st.st_blocks * 512;
+}
+
+int main(int argc, char **argv)
+{
+	CHECK(argc == 2);
+	bool lazy = strcmp(argv[1], "1") == 0;
+	const char *v = getenv("VMMALLOC_POOL_LAZY");
+	CHECK(lazy == (v != NULL && strcmp(v, "1") == 0));
+	struct vt_range pool = vt_pool();
+	int fds[4];
+	CHECK_I(vt_pool_fds(fds, 4), ==, 1);
+	long long before = blocks(fds[0]);
+
+	char *p = malloc(BIG);
+	CHECK(p != NULL);
+	CHECK_IN_POOL(pool, p, BIG);
+	p[0] = 1;
+	p[BIG / 2] = 2;
+	p[BIG - 1] = 3;
+	long long held = blocks(fds[0]) - before;
+	printf("%s: a 64 MiB block with 3 pages written holds %lld KiB\n",
+	       lazy ? "lazy" : "default", held >> 10);
+	if (lazy)
+		CHECK_I(held, <, 8 << 20);
+	else
+		CHECK_I(held, >=, (long long)BIG);
+	/* the pages never written read as zeros */
+	for (size_t off = 4096; off < BIG - 4096; off += 1 << 20)
+		CHECK_I(p[off], ==, 0);
+
+	memset(p, 0x5a, BIG);
+	held = blocks(fds[0]) - before;
+	printf("written whole: %lld KiB\n", held >> 10);
+	CHECK_I(held, >=, (long long)BIG);
+
+	free(p);
+	/* fails, after flushing the thread cache and purging the arena */
+	errno = 0;
+	CHECK(malloc(vt_opaque((size_t)1 << 40)) == NULL);
+	CHECK_I(errno, ==, ENOMEM);
+	held = blocks(fds[0]) - before;
+	printf("freed and purged: %lld KiB\n", held >> 10);
+	CHECK_I(held, <, 4 << 20);
+	return 0;
+}
