@@ -31,12 +31,12 @@
 #define LN2_LO 1.90821492927058770002e-10
 #define LOG2_E 1.44269504088896338700e+00
 #define SQRT_2 1.41421356237309514547e+00
-#define EXP_MAX 7.09782712893383973096e+02 /* ln(DBL_MAX) */
+#define EXP_MAX 7.09782712893383973096e+02    /* ln(DBL_MAX) */
 #define EXP_MIN (-7.45133219101941108420e+02) /* ln(2^-1075) */
 #define SIGN_BIT ((uint64_t)1 << 63)
-#define EXP_ONE ((uint64_t)0x3ff << 52)		 /* 1.0's exponent bits */
-#define MANTISSA ((((uint64_t)1) << 52) - 1)	 /* fraction bits */
-#define MIN_NORMAL ((uint64_t)1 << 52)		 /* DBL_MIN's bits */
+#define EXP_ONE ((uint64_t)0x3ff << 52)	     /* 1.0's exponent bits */
+#define MANTISSA ((((uint64_t)1) << 52) - 1) /* fraction bits */
+#define MIN_NORMAL ((uint64_t)1 << 52)	     /* DBL_MIN's bits */
 
 static uint64_t bits_of(double x)
 {

@@ -32,8 +32,7 @@ static double from_bits(uint64_t u)
 static int64_t ordered(double x)
 {
 	uint64_t u = bits_of(x);
-	return (u >> 63) ? -(int64_t)(u & ~((uint64_t)1 << 63))
-			 : (int64_t)u;
+	return (u >> 63) ? -(int64_t)(u & ~((uint64_t)1 << 63)) : (int64_t)u;
 }
 
 /* how many doubles apart a and b are; NaN only matches NaN */
@@ -61,8 +60,8 @@ static void same(const char *name, double (*mine)(double),
 	double want = libm(x);
 	uint64_t d = ulps(got, want);
 	/* the sign of a zero or an infinity is part of the answer */
-	if (d > tolerance || (got == 0 && want == 0 && signbit(got) !=
-							   signbit(want)))
+	if (d > tolerance ||
+	    (got == 0 && want == 0 && signbit(got) != signbit(want)))
 		FAIL("%s(%a) = %a (%.17g), libm says %a (%.17g): %llu ulps",
 		     name, x, got, got, want, want, (unsigned long long)d);
 	compared++;
@@ -97,13 +96,46 @@ static double any_double(void)
 static void exp_cases(void)
 {
 	const double special[] = {
-		0.0, -0.0, 1.0, -1.0, 0.5, -0.5, INFINITY, -INFINITY, NAN,
-		DBL_MIN, -DBL_MIN, DBL_TRUE_MIN, DBL_MAX, -DBL_MAX, 0x1p-60,
-		-0x1p-60, M_LN2, -M_LN2, M_LN2 / 2, -M_LN2 / 2, 709.0,
-		709.782712893383973096, 709.7827128933841, 710.0, -708.0,
-		-708.3964185322641, -709.0, -720.0, -740.0, -744.44007192138,
-		-745.0, -745.13321910194110842, -745.1332191019412, -746.0,
-		-1000.0, 1000.0, 36.0, -36.0, 1e-300, -1e-300,
+		0.0,
+		-0.0,
+		1.0,
+		-1.0,
+		0.5,
+		-0.5,
+		INFINITY,
+		-INFINITY,
+		NAN,
+		DBL_MIN,
+		-DBL_MIN,
+		DBL_TRUE_MIN,
+		DBL_MAX,
+		-DBL_MAX,
+		0x1p-60,
+		-0x1p-60,
+		M_LN2,
+		-M_LN2,
+		M_LN2 / 2,
+		-M_LN2 / 2,
+		709.0,
+		709.782712893383973096,
+		709.7827128933841,
+		710.0,
+		-708.0,
+		-708.3964185322641,
+		-709.0,
+		-720.0,
+		-740.0,
+		-744.44007192138,
+		-745.0,
+		-745.13321910194110842,
+		-745.1332191019412,
+		-746.0,
+		-1000.0,
+		1000.0,
+		36.0,
+		-36.0,
+		1e-300,
+		-1e-300,
 	};
 	for (size_t i = 0; i < sizeof(special) / sizeof(special[0]); i++)
 		same("exp", my_exp, exp, special[i], 1);
@@ -132,12 +164,35 @@ static void exp_cases(void)
 static void log_cases(void)
 {
 	const double special[] = {
-		1.0, 0.0, -0.0, -1.0, -INFINITY, INFINITY, NAN, -NAN, 2.0, 0.5,
-		M_E, 10.0, DBL_MIN, DBL_TRUE_MIN, DBL_MAX, -DBL_TRUE_MIN,
-		nextafter(1.0, 2.0), nextafter(1.0, 0.0), M_SQRT2,
-		nextafter(M_SQRT2, 2.0), nextafter(M_SQRT2, 0.0), M_SQRT1_2,
-		nextafter(M_SQRT1_2, 0.0), 0x1p-1070, 0x1.fffffffffffffp-1023,
-		1e-310, 0x1p1023, 3.0, 0.75,
+		1.0,
+		0.0,
+		-0.0,
+		-1.0,
+		-INFINITY,
+		INFINITY,
+		NAN,
+		-NAN,
+		2.0,
+		0.5,
+		M_E,
+		10.0,
+		DBL_MIN,
+		DBL_TRUE_MIN,
+		DBL_MAX,
+		-DBL_TRUE_MIN,
+		nextafter(1.0, 2.0),
+		nextafter(1.0, 0.0),
+		M_SQRT2,
+		nextafter(M_SQRT2, 2.0),
+		nextafter(M_SQRT2, 0.0),
+		M_SQRT1_2,
+		nextafter(M_SQRT1_2, 0.0),
+		0x1p-1070,
+		0x1.fffffffffffffp-1023,
+		1e-310,
+		0x1p1023,
+		3.0,
+		0.75,
 	};
 	for (size_t i = 0; i < sizeof(special) / sizeof(special[0]); i++)
 		same("log", my_log, log, special[i], 1);
@@ -163,11 +218,36 @@ static void log_cases(void)
 static void round_cases(void)
 {
 	const double special[] = {
-		0.0, -0.0, 0.5, -0.5, 1.5, -1.5, 2.5, -2.5, 0.49999999999999994,
-		-0.49999999999999994, 0x1p52, -0x1p52, 0x1p52 - 0.5,
-		-(0x1p52 - 0.5), 0x1p52 + 1, 0x1p53 - 1, 0x1p63, 0x1p64,
-		DBL_MAX, -DBL_MAX, DBL_MIN, DBL_TRUE_MIN, -DBL_TRUE_MIN,
-		INFINITY, -INFINITY, NAN, 0.7, -0.7, 1e15 + 0.5, 1e300,
+		0.0,
+		-0.0,
+		0.5,
+		-0.5,
+		1.5,
+		-1.5,
+		2.5,
+		-2.5,
+		0.49999999999999994,
+		-0.49999999999999994,
+		0x1p52,
+		-0x1p52,
+		0x1p52 - 0.5,
+		-(0x1p52 - 0.5),
+		0x1p52 + 1,
+		0x1p53 - 1,
+		0x1p63,
+		0x1p64,
+		DBL_MAX,
+		-DBL_MAX,
+		DBL_MIN,
+		DBL_TRUE_MIN,
+		-DBL_TRUE_MIN,
+		INFINITY,
+		-INFINITY,
+		NAN,
+		0.7,
+		-0.7,
+		1e15 + 0.5,
+		1e300,
 	};
 	for (size_t i = 0; i < sizeof(special) / sizeof(special[0]); i++)
 		same("round", my_round, round, special[i], 0);
