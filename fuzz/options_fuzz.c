@@ -3,10 +3,10 @@
  * vmm_parse_size and vmm_parse_uint are checked against independent
  * reference parsers, and vmm_options_load runs on a fuzzed environment.
  *
- * Input: byte 0 = which of the seven variables are set (bit mask), bytes 1
+ * Input: byte 0 = which of the eight variables are set (bit mask), bytes 1
  * and 2 = the [lo, hi] range for vmm_parse_uint, then the values of
  * VMMALLOC_POOL_DIR, _POOL_SIZE, _FORK, _POOL_PREALLOC, _LOG_LEVEL,
- * _LOG_FILE and _LOG_STATS separated by '\n'.
+ * _LOG_FILE, _LOG_STATS and _POOL_LAZY separated by '\n'.
  *
  * Bad values make the library print its error line and abort(): this
  * program defines abort() so that the call returns to the harness through
@@ -108,9 +108,9 @@ static int ref_uint(const char *s, unsigned lo, unsigned hi, unsigned *out)
 static const char *const names[] = {
 	"VMMALLOC_POOL_DIR",	  "VMMALLOC_POOL_SIZE", "VMMALLOC_FORK",
 	"VMMALLOC_POOL_PREALLOC", "VMMALLOC_LOG_LEVEL", "VMMALLOC_LOG_FILE",
-	"VMMALLOC_LOG_STATS",
+	"VMMALLOC_LOG_STATS",	  "VMMALLOC_POOL_LAZY",
 };
-#define NVARS 7
+#define NVARS 8
 
 static void check_size(const char *s)
 {
@@ -160,14 +160,17 @@ static bool ref_accepts(char **vals)
 		return false;
 	if (vals[2] != NULL && ref_uint(vals[2], 0, 3, &u) != 0)
 		return false;
-	if (vals[3] != NULL && ref_uint(vals[3], 0, 1, &u) != 0)
+	unsigned prealloc = 0, lazy = 0;
+	if (vals[3] != NULL && ref_uint(vals[3], 0, 1, &prealloc) != 0)
 		return false;
 	if (vals[4] != NULL && ref_uint(vals[4], 0, 4, &u) != 0)
 		return false;
 	if (vals[6] != NULL && strcmp(vals[6], "0") != 0 &&
 	    strcmp(vals[6], "1") != 0 && strcmp(vals[6], "json") != 0)
 		return false;
-	return true;
+	if (vals[7] != NULL && ref_uint(vals[7], 0, 1, &lazy) != 0)
+		return false;
+	return !(prealloc == 1 && lazy == 1); /* they exclude each other */
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -224,7 +227,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (vmm_opts.pool_dir == NULL || vmm_opts.pool_dir[0] == '\0' ||
 		    vmm_opts.pool_size < VMMALLOC_MIN_POOL ||
 		    vmm_opts.fork_mode > VMM_FORK_COPY_OR_PRIVATE ||
-		    vmm_opts.log_level > 4 || vmm_opts.log_stats > 2)
+		    vmm_opts.log_level > 4 || vmm_opts.log_stats > 2 ||
+		    (vmm_opts.pool_prealloc && vmm_opts.pool_lazy))
 			BUG("vmm_options_load accepted an invalid setting");
 	}
 	return 0;

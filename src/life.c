@@ -147,6 +147,10 @@ bool vmm_lib_init(void)
 			creation_failed(err);
 		vmm_pool.keep_backed = true;
 	}
+	vmm_pool.lazy = vmm_opts.pool_lazy;
+	if (vmm_pool.lazy)
+		VMM_LOG(1, "VMMALLOC_POOL_LAZY=1: blocks on first write, "
+			   "SIGBUS if the filesystem is full");
 	if (!vmm_engine_init(&vmm_pool))
 		creation_failed(ENOMEM);
 	vmm_fork_init();

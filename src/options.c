@@ -344,6 +344,27 @@ static void parse_prealloc(const char *name, const char *v)
 	vmm_opts.pool_prealloc = on != 0;
 }
 
+/* after VMMALLOC_POOL_PREALLOC (the table's order): the two exclude each
+ * other, one backing the whole pool at start, the other nothing ahead */
+static void parse_lazy(const char *name, const char *v)
+{
+	unsigned on;
+	if (v == NULL)
+		return;
+	if (!vmm_parse_uint(v, 0, 1, &on))
+		bad_value(name, v, "expected 0 or 1");
+	if (on != 0 && vmm_opts.pool_prealloc) {
+		struct vmm_msg m = {.len = 0};
+		vmm_msg_format(&m,
+			       "%s=1 and VMMALLOC_POOL_PREALLOC=1 exclude each "
+			       "other: one reserves nothing ahead of a write, "
+			       "the other the whole pool at start; unset one",
+			       name);
+		vmm_die(&m);
+	}
+	vmm_opts.pool_lazy = on != 0;
+}
+
 static void parse_log_level(const char *name, const char *v)
 {
 	unsigned level;
@@ -385,6 +406,7 @@ static const struct option {
 	{"VMMALLOC_POOL_SIZE", parse_pool_size, false},
 	{"VMMALLOC_FORK", parse_fork, false},
 	{"VMMALLOC_POOL_PREALLOC", parse_prealloc, false},
+	{"VMMALLOC_POOL_LAZY", parse_lazy, false},
 	{"VMMALLOC_LOG_LEVEL", parse_log_level, true},
 	{"VMMALLOC_LOG_FILE", parse_log_file, true},
 	{"VMMALLOC_LOG_STATS", parse_log_stats, true},

@@ -30,6 +30,12 @@
  *   backs whole granules (VMM_POOL_GRANULE) ahead of need, and decommit
  *   punches a granule's unused rest with the range, so the file holds at
  *   most the committed pages rounded out to granules.
+ * - VMMALLOC_POOL_LAZY=1 (p->lazy) gives that up for speed where large
+ *   blocks are barely touched: commit and fork copies allocate no blocks,
+ *   the first write to a page does (on tmpfs that is RAM), and a full
+ *   filesystem is SIGBUS on that write.  The bitmaps keep their meaning
+ *   (committed; "backed" = may hold blocks), so decommit still punches and
+ *   a copy still skips what was never committed.
  * - Descriptors belong to the program: it may close ours (closefrom,
  *   close_range), dup2 its own file over the number, or reuse the number.
  *   So the descriptor lives at a high number, and is used only after
@@ -482,10 +488,11 @@ void vmm_pool_destroy(struct vmm_pool *p)
 }
 
 /* backs [addr, addr+len): fallocate through our descriptor, or faulting
- * the pages in through the mapping once the descriptor is gone */
+ * the pages in through the mapping once the descriptor is gone; nothing
+ * when lazy (the first write allocates the block) */
 static int back(struct vmm_pool *p, void *addr, size_t len)
 {
-	if (!p->can_fallocate)
+	if (!p->can_fallocate || p->lazy)
 		return 0;
 	/* a node short of memory: ENOMEM now, not the OOM killer later */
 	if (p->node >= 0) {
@@ -796,8 +803,9 @@ int vmm_pool_clone(const struct vmm_pool *p, const char *dir)
 	size_t pos = 0, end;
 	VMM_TRACK_QUIET_BEGIN();
 	while (next_backed(p, &pos, &end)) {
-		err = reserve(fd, (off_t)(pos * p->page),
-			      (off_t)((end - pos) * p->page));
+		err = p->lazy ? 0
+			      : reserve(fd, (off_t)(pos * p->page),
+					(off_t)((end - pos) * p->page));
 		if (err == 0)
 			err = copy_run(p, fd, pos, end, bounce);
 		if (err != 0)

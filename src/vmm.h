@@ -51,6 +51,7 @@ struct vmm_options {
 	size_t pool_size;
 	enum vmm_fork_mode fork_mode;
 	bool pool_prealloc; /* VMMALLOC_POOL_PREALLOC=1: back the pool at start */
+	bool pool_lazy;	    /* VMMALLOC_POOL_LAZY=1: blocks on first write */
 	/* debug variant only (the release build never reads them) */
 	unsigned log_level;   /* VMMALLOC_LOG_LEVEL 0-4 */
 	const char *log_file; /* VMMALLOC_LOG_FILE */
@@ -223,6 +224,9 @@ struct vmm_pool {
 	bool private_map;    /* remapped MAP_PRIVATE for fork mode 1 */
 	bool can_fallocate;
 	bool keep_backed; /* VMMALLOC_POOL_PREALLOC: never punch holes */
+	/* VMMALLOC_POOL_LAZY: commit and fork copies reserve no blocks; a
+	 * page gets one when first written (SIGBUS if the filesystem is full) */
+	bool lazy;
 	/* the range free()'s fast path accepts: size, or 0 under a tool */
 	size_t fast_size;
 	/* the pool file is on DAX (statx STATX_ATTR_DAX): -1 unknown, 0, 1 */
