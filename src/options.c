@@ -334,26 +334,28 @@ static void parse_fork(const char *name, const char *v)
 	vmm_opts.fork_mode = (enum vmm_fork_mode)mode;
 }
 
-static void parse_prealloc(const char *name, const char *v)
+/* a variable of 0 or 1: *on is left as it is when unset */
+static void parse_flag(const char *name, const char *v, bool *on)
 {
-	unsigned on;
+	unsigned u;
 	if (v == NULL)
 		return;
-	if (!vmm_parse_uint(v, 0, 1, &on))
+	if (!vmm_parse_uint(v, 0, 1, &u))
 		bad_value(name, v, "expected 0 or 1");
-	vmm_opts.pool_prealloc = on != 0;
+	*on = u != 0;
+}
+
+static void parse_prealloc(const char *name, const char *v)
+{
+	parse_flag(name, v, &vmm_opts.pool_prealloc);
 }
 
 /* after VMMALLOC_POOL_PREALLOC (the table's order): the two exclude each
  * other, one backing the whole pool at start, the other nothing ahead */
 static void parse_lazy(const char *name, const char *v)
 {
-	unsigned on;
-	if (v == NULL)
-		return;
-	if (!vmm_parse_uint(v, 0, 1, &on))
-		bad_value(name, v, "expected 0 or 1");
-	if (on != 0 && vmm_opts.pool_prealloc) {
+	parse_flag(name, v, &vmm_opts.pool_lazy);
+	if (vmm_opts.pool_lazy && vmm_opts.pool_prealloc) {
 		struct vmm_msg m = {.len = 0};
 		vmm_msg_format(&m,
 			       "%s=1 and VMMALLOC_POOL_PREALLOC=1 exclude each "
@@ -362,7 +364,6 @@ static void parse_lazy(const char *name, const char *v)
 			       name);
 		vmm_die(&m);
 	}
-	vmm_opts.pool_lazy = on != 0;
 }
 
 static void parse_log_level(const char *name, const char *v)
