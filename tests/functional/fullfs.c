@@ -9,6 +9,7 @@
  */
 #include <signal.h>
 #include <sys/statvfs.h>
+#include <sys/syscall.h>
 
 #include "vmmtest.h"
 
@@ -30,7 +31,9 @@ static void on_sigbus(int sig)
 				 "VMMALLOC_POOL_LAZY=1 allows\n";
 	if (lazy) {
 		write(1, ok, sizeof(ok) - 1);
-		_exit(0);
+		/* not _exit: in a gcov build the library's _exit first writes
+		 * its counters, in memory the full filesystem cannot back */
+		syscall(SYS_exit_group, 0);
 	}
 	write(2, msg, sizeof(msg) - 1);
 	_exit(3);
