@@ -35,7 +35,8 @@
  *   the first write to a page does (on tmpfs that is RAM), and a full
  *   filesystem is SIGBUS on that write.  The bitmaps keep their meaning
  *   (committed; "backed" = may hold blocks), so decommit still punches and
- *   a copy still skips what was never committed.
+ *   a copy still skips what was never committed; it reads only what the
+ *   file holds (copy_held), as reading a hole would allocate it.
  * - Descriptors belong to the program: it may close ours (closefrom,
  *   close_range), dup2 its own file over the number, or reuse the number.
  *   So the descriptor lives at a high number, and is used only after
@@ -777,7 +778,44 @@ static int bind_fd(int fd, size_t size, unsigned node)
 	return err;
 }
 
-int vmm_pool_clone(const struct vmm_pool *p, const char *dir)
+/*
+ * Copies the backed pages of [first, end) that the pool file holds.  A
+ * lazy pool's committed pages get blocks only when written, and reading a
+ * hole through the mapping gives it one -- on tmpfs a page of RAM for each
+ * page committed and never written, and SIGBUS in the parent when the
+ * filesystem is full -- so its copy reads only the file's data ranges
+ * (SEEK_DATA, SEEK_HOLE).  Every other pool is backed where committed, and
+ * so is a lazy one whose descriptor the program took: all is read.
+ */
+static int copy_held(struct vmm_pool *p, int fd, size_t first, size_t end,
+		     char *bounce)
+{
+	int pfd = p->lazy ? own_fd(p) : -1;
+	off_t at = (off_t)(first * p->page), stop = (off_t)(end * p->page);
+	while (pfd >= 0 && at < stop) {
+		off_t data = lseek(pfd, at, SEEK_DATA);
+		if (data < 0 && errno == ENXIO)
+			return 0; /* no data from here to the end of the file */
+		if (data < 0)
+			break; /* cannot tell: read the rest */
+		if (data >= stop)
+			return 0;
+		off_t hole = lseek(pfd, data, SEEK_HOLE);
+		if (hole < 0 || hole > stop)
+			hole = stop;
+		size_t from = (size_t)data / p->page;
+		size_t to = ((size_t)hole + p->page - 1) / p->page;
+		int err = copy_run(p, fd, from, to, bounce);
+		if (err != 0)
+			return err;
+		at = (off_t)(to * p->page);
+	}
+	if (at >= stop)
+		return 0;
+	return copy_run(p, fd, (size_t)at / p->page, end, bounce);
+}
+
+int vmm_pool_clone(struct vmm_pool *p, const char *dir)
 {
 	size_t limit;
 	if (!vmm_pool_size_allowed(p->file_size, &limit))
@@ -819,7 +857,7 @@ int vmm_pool_clone(const struct vmm_pool *p, const char *dir)
 			      : reserve(fd, (off_t)(pos * p->page),
 					(off_t)((end - pos) * p->page));
 		if (err == 0)
-			err = copy_run(p, fd, pos, end, bounce);
+			err = copy_held(p, fd, pos, end, bounce);
 		if (err != 0)
 			break;
 		pos = end;

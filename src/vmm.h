@@ -277,7 +277,7 @@ int vmm_pool_remap_private(struct vmm_pool *p);
 /* fork mode 2: copy the pool's backed pages into a new unlinked file in
  * dir (read from the mapping, no descriptor needed); fd or -errno.  A
  * node pool's copy is a memfd bound to the same node (dir unused) */
-int vmm_pool_clone(const struct vmm_pool *p, const char *dir);
+int vmm_pool_clone(struct vmm_pool *p, const char *dir);
 /* fork mode 2, in the child: map the clone in place and adopt it */
 int vmm_pool_adopt(struct vmm_pool *p, int fd);
 
