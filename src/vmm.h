@@ -231,6 +231,8 @@ struct vmm_pool {
 	size_t fast_size;
 	/* the pool file is on DAX (statx STATX_ATTR_DAX): -1 unknown, 0, 1 */
 	int dax;
+	/* a file whose faults go through a page cache: not tmpfs, not DAX */
+	bool page_cache;
 	/* -1: a file in the pool directory; else a memfd bound to this node */
 	int node;
 	/* the pool is a range of a device DAX, locked for this process: never
