@@ -356,13 +356,21 @@ static void small_folios(const struct vmm_pool *p, size_t first, size_t end)
 		      MADV_NOHUGEPAGE);
 }
 
-static void advise(const struct vmm_pool *p)
+/*
+ * partial: look for granules backed in part, in a mode-2 child's copy.
+ * Only there: a new pool has nothing backed, and a private remap's writes
+ * go to copies in anonymous memory; the scan reads the whole bitmap, one
+ * bit a pool page, and start-up must not grow with the pool size
+ * (functional.startsize).
+ */
+static void advise(const struct vmm_pool *p, bool partial)
 {
 	if (!p->page_cache)
 		return;
 	(void)madvise(p->base, p->size, MADV_RANDOM);
 	(void)madvise(p->base, p->size, MADV_HUGEPAGE);
-	/* granules backed in part (a fork child's copy of them too) */
+	if (!partial)
+		return;
 	size_t gp = VMM_POOL_GRANULE / p->page, pages = p->size / p->page;
 	for (size_t i = 0;
 	     (i = find_page(p->backed, i, pages, true)) < pages;) {
@@ -423,7 +431,7 @@ static int create_on(struct vmm_pool *p, int fd, size_t size, int node)
 	p->private_map = false;
 	p->can_fallocate = true;
 	p->base = base;
-	advise(p);
+	advise(p, false);
 	return 0;
 }
 
@@ -690,7 +698,7 @@ int vmm_pool_remap_private(struct vmm_pool *p)
 	if (m == MAP_FAILED)
 		return errno;
 	p->private_map = true;
-	advise(p);
+	advise(p, false);
 	/* a new mapping has no policy: its copy-on-write pages must stay on
 	 * the node too (the pool's own pages are bound already) */
 	if (p->node >= 0)
@@ -920,7 +928,7 @@ int vmm_pool_adopt(struct vmm_pool *p, int fd)
 		       MAP_SHARED | MAP_FIXED, fd, 0);
 	if (m == MAP_FAILED)
 		return errno;
-	advise(p);
+	advise(p, true);
 	if (p->node >= 0) {
 		int err = vmm_node_bind(p->base, p->size, (unsigned)p->node);
 		if (err != 0)
