@@ -11,32 +11,18 @@ if [ "$1" = --ext4 ]; then
 fi
 run=$1 lib=$2 prog=$3
 shift 3
-if [ "$(id -u)" -ne 0 ]; then
-	echo "skip: mounting a $fs for the test needs root" >&2
-	exit 77
-fi
-work=$(mktemp -d /tmp/vmmfullfs.XXXXXX) && chmod 755 "$work" || exit 2
-mnt=$work/mnt
-mkdir "$mnt" || exit 2
-cleanup() {
-	umount "$mnt" 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT
 if [ $fs = ext4 ]; then
-	command -v mkfs.ext4 >/dev/null || {
-		echo "skip: mkfs.ext4 is missing (apt-get install e2fsprogs)" >&2
-		exit 77
-	}
-	# no reserved blocks: the test may run as an unprivileged user
-	truncate -s 32M "$work/fs.img" &&
-		mkfs.ext4 -q -F -m 0 "$work/fs.img" || exit 2
-	if ! mount -o loop "$work/fs.img" "$mnt" 2>/dev/null; then
-		echo "skip: cannot mount a loop device here" >&2
+	. "$(dirname "$0")/../common/ext4-image.sh"
+	# no reserved blocks: the program may run as an unprivileged user
+	ext4_image 32M -m 0
+	mnt=$work/mnt
+else
+	mnt=$(mktemp -d /tmp/vmmfullfs.XXXXXX) || exit 2
+	if ! mount -t tmpfs -o size=32M tmpfs "$mnt" 2>/dev/null; then
+		rmdir "$mnt"
+		echo "skip: cannot mount a tmpfs here (needs root)" >&2
 		exit 77
 	fi
-elif ! mount -t tmpfs -o size=32M tmpfs "$mnt" 2>/dev/null; then
-	echo "skip: cannot mount a tmpfs here" >&2
-	exit 77
+	trap 'umount "$mnt"; rmdir "$mnt"' EXIT
 fi
 VMMALLOC_TEST_DIR=$mnt "$run" "$lib" -s 256M -- "$prog" "$@"
