@@ -342,7 +342,8 @@ static char *map_pool(int fd, off_t off, size_t size, size_t unit)
  * it, which is a granule -- the unit commit backs -- into one folio (or
  * 512 pages where the filesystem has no large folios).  A granule that
  * commit could back only in part (vmm_pool_commit's fallback) faults page
- * by page (MADV_NOHUGEPAGE), on this mapping and on every later one.
+ * by page (MADV_NOHUGEPAGE), on this mapping and on a mode-2 child's
+ * copy (a private remap's writes go to anonymous copies instead).
  * Measured on ext4 (interleaved runs, median): `python3 -c pass`
  * +7.1-12.4 -> +2.2-2.5 ms over no preload, `ls` unchanged (+4.2), and
  * 100 MiB of fresh pool written end to end 98.5 -> 16.6 ms.
