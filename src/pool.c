@@ -326,6 +326,26 @@ static char *map_pool(int fd, off_t off, size_t size, size_t unit)
 	return base;
 }
 
+/* the pages [*first, *end) of a byte range of the pool */
+static void page_range(const struct vmm_pool *p, const void *addr, size_t len,
+		       size_t *first, size_t *end)
+{
+	*first = (size_t)((const char *)addr - p->base) / p->page;
+	*end = *first + (len + p->page - 1) / p->page;
+}
+
+/* the whole granules [*gfirst, *gend) around pages [first, end), within
+ * the pool (its last granule may be short) */
+static void granule_range(const struct vmm_pool *p, size_t first, size_t end,
+			  size_t *gfirst, size_t *gend)
+{
+	size_t gp = VMM_POOL_GRANULE / p->page, pages = p->size / p->page;
+	*gfirst = first / gp * gp;
+	*gend = (end + gp - 1) / gp * gp;
+	if (*gend > pages)
+		*gend = pages;
+}
+
 /*
  * How a fault fills the page cache, on a filesystem that has one.  By
  * default the kernel reads a file mapping around each faulting page
@@ -372,11 +392,11 @@ static void advise(const struct vmm_pool *p, bool partial)
 	(void)madvise(p->base, p->size, MADV_HUGEPAGE);
 	if (!partial)
 		return;
-	size_t gp = VMM_POOL_GRANULE / p->page, pages = p->size / p->page;
+	size_t pages = p->size / p->page;
 	for (size_t i = 0;
 	     (i = find_page(p->backed, i, pages, true)) < pages;) {
-		size_t g = i / gp * gp;
-		size_t gend = g + gp < pages ? g + gp : pages;
+		size_t g, gend;
+		granule_range(p, i, i + 1, &g, &gend);
 		if (find_page(p->backed, g, gend, false) < gend)
 			small_folios(p, g, gend);
 		i = gend;
@@ -567,14 +587,6 @@ static int back(struct vmm_pool *p, void *addr, size_t len)
 	return errno == EFAULT ? ENOSPC : errno;
 }
 
-/* the pages [*first, *end) of a byte range of the pool */
-static void page_range(const struct vmm_pool *p, const void *addr, size_t len,
-		       size_t *first, size_t *end)
-{
-	*first = (size_t)((const char *)addr - p->base) / p->page;
-	*end = *first + (len + p->page - 1) / p->page;
-}
-
 /*
  * A device is always backed, but holds what its last user wrote: zeroes
  * the pages of [first, end) that this process has not zeroed yet.  Only
@@ -612,12 +624,8 @@ int vmm_pool_commit(struct vmm_pool *p, void *addr, size_t len)
 	size_t first, end;
 	page_range(p, addr, len, &first, &end);
 	if (find_page(p->backed, first, end, false) < end) {
-		size_t gp = VMM_POOL_GRANULE / p->page,
-		       pages = p->size / p->page;
-		size_t gfirst = first / gp * gp;
-		size_t gend = (end + gp - 1) / gp * gp;
-		if (gend > pages)
-			gend = pages;
+		size_t gfirst, gend;
+		granule_range(p, first, end, &gfirst, &gend);
 		int err = ENOSPC;
 		if (p->devdax) {
 			zero_fresh(p, gfirst, gend);
@@ -653,12 +661,8 @@ int vmm_pool_decommit(struct vmm_pool *p, void *addr, size_t len)
 	size_t first, end;
 	page_range(p, addr, len, &first, &end);
 	/* widen over the unused rest of the first and last granule */
-	size_t gp = VMM_POOL_GRANULE / p->page, pages = p->size / p->page;
-	size_t lo = first, hi = end;
-	size_t gfirst = first / gp * gp;
-	size_t gend = (end + gp - 1) / gp * gp;
-	if (gend > pages)
-		gend = pages;
+	size_t lo = first, hi = end, gfirst, gend;
+	granule_range(p, first, end, &gfirst, &gend);
 	if (find_page(p->committed, gfirst, first, true) == first)
 		lo = find_page(p->backed, gfirst, first, true);
 	if (find_page(p->committed, end, gend, true) == gend) {
