@@ -14,9 +14,9 @@
 #include <signal.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 
 #include "vmmtest.h"
+#include "vmmtest_child.h"
 
 static const char *dir;
 static bool lazy;
@@ -107,11 +107,7 @@ static int fork_partial(void)
 		fflush(stdout);
 		_exit(0);
 	}
-	int status;
-	CHECK(waitpid(pid, &status, 0) == pid);
-	CHECK_I(WIFEXITED(status) ? WEXITSTATUS(status)
-				  : 128 + WTERMSIG(status),
-		==, 0);
+	vt_wait_ok(pid);
 	for (size_t i = 0; i < KEPT; i++)
 		free(kept[i]);
 	return 0;
