@@ -139,19 +139,30 @@ static const struct tcache_level *tcache_level(size_t pool_size)
  * start allocating.
  * - Which classes: up to 256 bytes, where neighbours share lines (every
  *   class below 64 bytes, and 80, 96, 112, 160, 192 and 224 straddle
- *   them).  Every shard is a bin in every arena, initialised at start-up:
- *   all 36 small classes with 8 shards cost 0.77 ms of start-up and 29
- *   page faults (perf stat of `true`), these 13 about a third of that.
- * - How many: 4 per CPU the process may run on (jemalloc's count of
- *   automatic arenas), at most 16 (start-up cost grows with them), and
- *   fewer in a small pool: each shard beyond the first can hold back one
- *   partly used slab of each of these classes, 39 pages in all (156 KiB
- *   with 4 KiB pages), and all of them together at most pool/16 (14 MiB:
- *   6 shards).
+ *   them), and where threads meet on the bin locks most (bench-larson,
+ *   16-400 bytes: 1.11e8 ops/s unsharded, 1.65e8 with 2 shards, stock
+ *   jemalloc 1.72e8).  Every shard is a bin in every arena, initialised at
+ *   start-up: all 36 small classes with 8 shards cost 0.77 ms of start-up
+ *   and 29 page faults (perf stat of `true`), these 13 about a third of
+ *   that.
+ * - How many: one per CPU the process may run on, at least 2 (the
+ *   affinity read at start-up may widen later), at most 8, and fewer in a
+ *   small pool: each shard beyond the first can hold back one partly used
+ *   slab of each of these classes, 39 pages in all (156 KiB with 4 KiB
+ *   pages), and all of them together at most pool/16 (14 MiB: 6 shards).
+ *   Threads beyond the shards share them round-robin.
+ * - Why not more: every fork takes, releases and re-initialises every
+ *   bin's lock, so each page of bins is a copy-on-write fault in the
+ *   parent and in the child.  With 4 per CPU (8 shards on 2 CPUs, 254 bins
+ *   in the two arenas) a mode-1 fork took 10 more faults on each side,
+ *   2.87 -> 3.22 ms (bench-fork-latency); with 2 shards 1 and 0, and
+ *   bench-larson and cache-scratch as fast as with 8.
  */
 #define SHARD_MAX_SIZE 256
 #define SHARD_WORST_PAGES 39
-#define SHARDS_MAX 16
+#define SHARDS_PER_CPU 1
+#define SHARDS_MIN 2
+#define SHARDS_MAX 8
 
 static size_t bin_shards(size_t pool_size)
 {
@@ -165,7 +176,11 @@ static size_t bin_shards(size_t pool_size)
 	}
 	size_t worst = SHARD_WORST_PAGES * (size_t)sysconf(_SC_PAGESIZE);
 	size_t n = 1 + pool_size / 16 / worst;
-	size_t cap = 4 * cpus < SHARDS_MAX ? 4 * cpus : SHARDS_MAX;
+	size_t cap = SHARDS_PER_CPU * cpus;
+	if (cap < SHARDS_MIN)
+		cap = SHARDS_MIN;
+	if (cap > SHARDS_MAX)
+		cap = SHARDS_MAX;
 	return n < cap ? n : cap;
 }
 
