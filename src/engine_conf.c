@@ -156,11 +156,10 @@ static const struct tcache_level *tcache_level(size_t pool_size)
  *   parent and in the child.  With 4 per CPU (8 shards on 2 CPUs, 254 bins
  *   in the two arenas) a mode-1 fork took 10 more faults on each side,
  *   2.87 -> 3.22 ms (bench-fork-latency); with 2 shards 1 and 0, and
- *   bench-larson and cache-scratch as fast as with 8.
+ *   bench-larson and cache-scratch close to 8 (docs/design-engine.md).
  */
 #define SHARD_MAX_SIZE 256
 #define SHARD_WORST_PAGES 39
-#define SHARDS_PER_CPU 1
 #define SHARDS_MIN 2
 #define SHARDS_MAX 8
 
@@ -176,7 +175,7 @@ static size_t bin_shards(size_t pool_size)
 	}
 	size_t worst = SHARD_WORST_PAGES * (size_t)sysconf(_SC_PAGESIZE);
 	size_t n = 1 + pool_size / 16 / worst;
-	size_t cap = SHARDS_PER_CPU * cpus;
+	size_t cap = cpus;
 	if (cap < SHARDS_MIN)
 		cap = SHARDS_MIN;
 	if (cap > SHARDS_MAX)
